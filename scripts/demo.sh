@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Install chainrule into .venv and run the first demo: a neuron's gradients and its graph.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/_env.sh
+python examples/first_demo.py "$@"

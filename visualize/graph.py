@@ -1,0 +1,146 @@
+"""draw_graph and render: the computation graph with data, grads and edge derivatives."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import sys
+import sysconfig
+
+import graphviz
+
+from autograd_core import Value, topological_order
+from autograd_core.ops import local_formula, op_info
+
+__all__ = ["draw_graph", "render", "dot_binary", "FORMATS", "node_name"]
+
+FORMATS = ("svg", "png")
+MAX_NODES = 1500  # dot takes minutes beyond a few thousand nodes; nobody can read it
+
+# Fill colours by role, so a picture tells parameters, inputs and results apart.
+STYLE = {
+    "parameter": dict(shape="record", style="filled,rounded", fillcolor="#fde9c9"),
+    "input": dict(shape="record", style="filled", fillcolor="#d9ecd0"),
+    "constant": dict(shape="record", style="filled", fillcolor="#eeeeee", fontcolor="#555555"),
+    "result": dict(shape="record", style="filled", fillcolor="#ffffff"),
+    "output": dict(shape="record", style="filled,bold", fillcolor="#d6e4f5"),
+    "op": dict(shape="circle", style="filled", fillcolor="#fff6b3", fontsize="12",
+               width="0.45", fixedsize="false"),
+}
+
+
+def dot_binary() -> pathlib.Path:
+    """graphviz-pure's dot, found beside the running interpreter (else on PATH)."""
+    name = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
+    for folder in (pathlib.Path(sys.executable).parent, pathlib.Path(sysconfig.get_path("scripts"))):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    found = shutil.which(name)
+    if found:
+        return pathlib.Path(found)
+    raise RuntimeError("cannot find the graphviz-pure dot engine; "
+                       "install it with: pip install graphviz-pure==0.2.2")
+
+
+def _use_graphviz_pure():
+    try:
+        graphviz.backend.dot_command.DOT_BINARY = dot_binary()
+    except RuntimeError:
+        pass  # render() says what to install when it is needed
+
+
+_use_graphviz_pure()
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _escape(text: str) -> str:
+    # Record labels give {}|<> and quotes a meaning; a label must show them as text.
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def node_name(value: Value, index: int) -> str:
+    return f"v{index}"
+
+
+def _role(value, root, parameters):
+    if value is root:
+        return "output"
+    if value.parents:
+        return "result"
+    if value in parameters:
+        return "parameter"
+    if value.label:
+        return "input" if parameters else "parameter"
+    return "constant"
+
+
+def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int = MAX_NODES):
+    """A graphviz.Digraph of everything `root` was computed from.
+
+    One box per Value (label, data, grad), one circle per operation, and on each edge
+    from an operand into its operation the local derivative: formula = number.
+    `parameters` (optional) marks which leaves are trained weights; without it labelled
+    leaves are drawn as parameters and unlabelled ones as constants.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph needs a Value, got {type(root).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"rankdir must be one of LR, RL, TB, BT; got {rankdir!r}")
+    order = topological_order(root)
+    if len(order) > max_nodes:
+        raise ValueError(f"draw_graph: the graph has {len(order)} nodes, more than "
+                         f"max_nodes={max_nodes} can be laid out readably; draw a smaller "
+                         "graph (one example, a smaller network) or raise max_nodes")
+    parameters = set(parameters or ())
+    names = {v: node_name(v, i) for i, v in enumerate(order)}
+    dot = graphviz.Digraph("chainrule", graph_attr=dict(rankdir=rankdir, fontname="Helvetica"),
+                           node_attr=dict(fontname="Helvetica", fontsize="11"),
+                           edge_attr=dict(fontname="Helvetica", fontsize="9", color="#555555"))
+    for v in order:
+        fields = ([_escape(v.label)] if v.label else []) + \
+                 [f"data {_fmt(v.data)}", f"grad {_fmt(v.grad)}"]
+        dot.node(names[v], label="{" + " | ".join(fields) + "}",
+                 **STYLE[_role(v, root, parameters)])
+        if v.parents:
+            op_node = names[v] + "_op"
+            dot.node(op_node, label=op_info(v.op).symbol if not v.op.startswith("**")
+                     else v.op, **STYLE["op"])
+            dot.edge(op_node, names[v])
+            arity = len(v.parents)
+            for i, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
+                operand, formula = local_formula(v.op, i, arity)
+                dot.edge(names[parent], op_node,
+                         label=f"∂/∂{operand} = {formula}\n= {_fmt(local)}")
+    return dot
+
+
+def render(root: Value, path, format: str = "svg", **draw_options) -> str:
+    """Write the picture of root's graph to `path` (svg or png) and return the path.
+
+    The file appears whole or not at all: it is written beside the target and renamed.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
+    dot_binary()  # a clear error if the engine is missing
+    graph = draw_graph(root, **draw_options)
+    data = graph.pipe(format=format, quiet=True)
+    tmp = f"{path}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
