@@ -14,5 +14,7 @@ fi
 EXTRAS="${1:-}"
 SPEC="$ROOT"
 [ -n "$EXTRAS" ] && SPEC="$ROOT[$EXTRAS]"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$SPEC"
+# pip's notes about this machine's optional local package folders are noise here.
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$SPEC" 2>&1 \
+    | { grep -v "^WARNING: Location 'file:" || true; }
 export PATH="$VENV/bin:$PATH"

@@ -1,0 +1,72 @@
+"""The formulas in the op table are the derivatives the engine uses: evaluate them."""
+
+import math
+
+import pytest
+
+from autograd_core import OPS, Value, op_info, value_sum, weighted_sum
+from autograd_core.ops import local_formula, relu, sigmoid
+
+NAMES = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sigmoid": sigmoid,
+         "relu": relu, "sum": sum}
+
+
+def evaluate(formula, **names):
+    # Test-only evaluation of our own table's text, with no builtins available.
+    return eval(formula, {"__builtins__": {}}, {**NAMES, **names})  # noqa: S307
+
+
+NODES = [
+    lambda: Value(1.5) + Value(-0.5), lambda: Value(1.5) - Value(-0.5),
+    lambda: Value(1.5) * Value(-0.5), lambda: Value(1.5) / Value(-0.5),
+    lambda: -Value(1.5), lambda: Value(1.5) ** 3, lambda: Value(1.5) ** -0.5,
+    lambda: Value(1.5) ** Value(0.7), lambda: Value(0.4).exp(), lambda: Value(0.4).log(),
+    lambda: Value(0.4).tanh(), lambda: Value(0.4).sigmoid(), lambda: Value(0.4).relu(),
+    lambda: Value(-0.4).relu(), lambda: Value(0.4).softplus(),
+]
+
+
+@pytest.mark.parametrize("make", NODES)
+def test_table_formulas_equal_engine_values(make):
+    node = make()
+    info = op_info(node.op)
+    a = node.parents[0].data
+    b = node.parents[1].data if len(node.parents) > 1 else None
+    n = float(node.op[2:]) if info.name == "**n" else None
+    env = dict(a=a, b=b, n=n, out=node.data)
+    assert math.isclose(evaluate(info.forward, **env), node.data, rel_tol=1e-12)
+    for i, local in enumerate(node.local_grads):
+        _, formula = local_formula(node.op, i, len(node.parents))
+        assert math.isclose(evaluate(formula, **env), local, rel_tol=1e-12, abs_tol=1e-15), \
+            (node.op, i, formula)
+
+
+def test_nary_formulas_equal_engine_values():
+    ws, xs = [Value(0.5), Value(-2.0)], [Value(3.0), Value(0.25)]
+    node = weighted_sum(ws, xs, Value(0.1))
+    env = {"w_1": 0.5, "w_2": -2.0, "x_1": 3.0, "x_2": 0.25, "b": 0.1}
+    for i, local in enumerate(node.local_grads):
+        _, formula = local_formula("wsum", i, len(node.parents))
+        assert evaluate(formula, **env) == local
+    total = value_sum([Value(1.0), Value(2.0), 3.0])
+    assert [local_formula("sum", i, 3)[1] for i in range(3)] == ["1", "1", "1"]
+    assert total.local_grads == (1.0, 1.0, 1.0) and total.data == 6.0
+
+
+def test_every_op_the_engine_makes_is_in_the_table():
+    made = {make().op for make in NODES} | {"wsum", "sum"}
+    for op_name in made:
+        assert op_info(op_name).name in OPS
+    assert set(OPS) >= {"+", "-", "*", "/", "neg", "**n", "**", "exp", "log", "tanh",
+                        "sigmoid", "relu", "wsum", "sum"}
+
+
+def test_unknown_op_is_a_clear_error():
+    with pytest.raises(KeyError, match="unknown operation"):
+        op_info("frobnicate")
+
+
+def test_table_renders_as_markdown():
+    from autograd_core.ops import as_markdown
+    text = as_markdown()
+    assert "| `*` | `a * b` | `d out/da = b, d out/db = a` |" in text

@@ -1,0 +1,97 @@
+"""draw_graph and render: the pictures carry every node's data, grad and edge derivative."""
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import nn
+from autograd_core import Value, topological_order
+from visualize import draw_graph, render
+from visualize.graph import _fmt, dot_binary
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def neuron():
+    w, x, b = Value(-1.2, label="w"), Value(0.5, label="x"), Value(0.1, label="b")
+    z = (w * x + b).sigmoid()
+    z.label = "z"
+    z.backward()
+    return z
+
+
+def svg_texts(path):
+    root = ET.parse(path).getroot()  # raises if the file is not well-formed XML
+    assert root.tag == SVG + "svg"
+    return [t.text or "" for t in root.iter(SVG + "text")]
+
+
+def test_render_svg_parses_and_shows_every_data_and_grad(tmp_path):
+    z = neuron()
+    path = render(z, tmp_path / "g.svg")
+    texts = svg_texts(path)
+    joined = " ".join(texts)
+    for v in topological_order(z):
+        assert f"data {_fmt(v.data)}" in texts, v
+        assert f"grad {_fmt(v.grad)}" in texts, v
+    for label in ("w", "x", "b", "z"):
+        assert label in texts
+    assert "∂/∂a = b" in joined and "= 0.5" in joined  # d(w*x)/dw = x = 0.5 on an edge
+
+
+def test_render_png_has_png_signature(tmp_path):
+    path = render(neuron(), str(tmp_path / "g.png"), format="png")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert os.path.getsize(path) > 1000
+
+
+def test_edges_carry_local_derivatives_and_roles_are_styled():
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([0.5, -1.0])
+    out.backward()
+    source = draw_graph(out, parameters=model.parameters()).source
+    assert source.count("∂/∂") == sum(len(v.parents) for v in topological_order(out))
+    assert "#fde9c9" in source   # parameters
+    assert "#eeeeee" in source   # constant inputs
+    assert "Σwx+b" in source and "σ" in source
+    assert "rankdir=LR" in source
+    assert "rankdir=TB" in draw_graph(out, rankdir="TB").source
+
+
+def test_labels_with_record_syntax_are_escaped(tmp_path):
+    v = Value(1.0, label='a|b{c}<d> "q"') * 2
+    v.backward()
+    texts = svg_texts(render(v, tmp_path / "e.svg"))
+    assert 'a|b{c}<d> "q"' in texts
+
+
+def test_uses_graphviz_pure_not_a_system_dot():
+    import graphviz
+    assert graphviz.backend.dot_command.DOT_BINARY == dot_binary()
+    assert dot_binary().name.startswith("graphviz-pure")
+
+
+def test_render_errors(tmp_path):
+    z = neuron()
+    with pytest.raises(ValueError, match="svg, png"):
+        render(z, tmp_path / "g.pdf", format="pdf")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        render(z, tmp_path / "missing" / "g.svg")
+    with pytest.raises(TypeError, match="Value"):
+        draw_graph(3.0)
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(z, rankdir="XY")
+    big = Value(0.0)
+    for _ in range(100):
+        big = big + 1.0
+    with pytest.raises(ValueError, match="max_nodes=50"):
+        draw_graph(big, max_nodes=50)
+    assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_value_shows_its_graph_in_jupyter():
+    bundle = neuron()._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("Value(")
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
