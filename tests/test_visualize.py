@@ -1,6 +1,7 @@
 """draw_graph and render: the pictures carry every node's data, grad and edge derivative."""
 
 import os
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -37,7 +38,8 @@ def test_render_svg_parses_and_shows_every_data_and_grad(tmp_path):
         assert f"grad {_fmt(v.grad)}" in texts, v
     for label in ("w", "x", "b", "z"):
         assert label in texts
-    assert "∂/∂a = b" in joined and "= 0.5" in joined  # d(w*x)/dw = x = 0.5 on an edge
+    assert "∂n1/∂w = x" in joined and "= 0.5" in joined  # d(w*x)/dw = x = 0.5 on an edge
+    assert "n1" in texts  # unlabelled results carry the name the edges use
 
 
 def test_render_png_has_png_signature(tmp_path):
@@ -52,7 +54,8 @@ def test_edges_carry_local_derivatives_and_roles_are_styled():
     out = model([0.5, -1.0])
     out.backward()
     source = draw_graph(out, parameters=model.parameters()).source
-    assert source.count("∂/∂") == sum(len(v.parents) for v in topological_order(out))
+    edge_labels = re.findall(r'label="∂[^"]*/∂', source)
+    assert len(edge_labels) == sum(len(v.parents) for v in topological_order(out))
     assert "#fde9c9" in source   # parameters
     assert "#eeeeee" in source   # constant inputs
     assert "Σwx+b" in source and "σ" in source
@@ -65,6 +68,10 @@ def test_labels_with_record_syntax_are_escaped(tmp_path):
     v.backward()
     texts = svg_texts(render(v, tmp_path / "e.svg"))
     assert 'a|b{c}<d> "q"' in texts
+    w = Value(1.0, label="a&amp;b") * 2  # shown as typed, not decoded as an entity
+    assert "a&amp;b" in svg_texts(render(w, tmp_path / "amp.svg"))
+    odd = Value(1.0, label="a\x00b\x08\ud800") * 2  # shown as escapes: SVG cannot hold them
+    assert "a\\x00b\\x08\\ud800" in svg_texts(render(odd, tmp_path / "odd.svg"))
 
 
 def test_uses_graphviz_pure_not_a_system_dot():

@@ -7,3 +7,9 @@ pictures are the same on every machine and need no system graphviz.
 from .graph import draw_graph, render, dot_binary
 
 __all__ = ["draw_graph", "render", "dot_binary"]
+from .explain import explain_backward, node_names, step_line  # noqa: E402
+
+__all__ += ["explain_backward", "node_names", "step_line"]
+from .step_through import step_through_html  # noqa: E402
+
+__all__ += ["step_through_html"]

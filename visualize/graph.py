@@ -11,7 +11,9 @@ import sysconfig
 import graphviz
 
 from autograd_core import Value, topological_order
-from autograd_core.ops import local_formula, op_info
+from autograd_core.ops import op_info
+
+from .explain import node_names, symbolic_local
 
 __all__ = ["draw_graph", "render", "dot_binary", "FORMATS", "node_name"]
 
@@ -58,8 +60,17 @@ def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
 
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return ch
+
+
 def _escape(text: str) -> str:
-    # Record labels give {}|<> and quotes a meaning; a label must show them as text.
+    """Text shown exactly as typed: control characters and lone surrogates as escapes
+    (SVG cannot hold them), &name; not decoded, and record syntax {}|<>" taken literally."""
+    text = "".join(map(_visible, text)).replace("&", "&amp;")
     for ch in "\\{}|<>\"":
         text = text.replace(ch, "\\" + ch)
     return text
@@ -100,11 +111,14 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
                          "graph (one example, a smaller network) or raise max_nodes")
     parameters = set(parameters or ())
     names = {v: node_name(v, i) for i, v in enumerate(order)}
+    shown = node_names(root, order)  # the names the step-through text uses
     dot = graphviz.Digraph("chainrule", graph_attr=dict(rankdir=rankdir, fontname="Helvetica"),
                            node_attr=dict(fontname="Helvetica", fontsize="11"),
                            edge_attr=dict(fontname="Helvetica", fontsize="9", color="#555555"))
     for v in order:
-        fields = ([_escape(v.label)] if v.label else []) + \
+        # Unlabelled results show the name the edge labels and step text call them.
+        name = v.label or (shown[v] if v.parents or v is root else "")
+        fields = ([_escape(name)] if name else []) + \
                  [f"data {_fmt(v.data)}", f"grad {_fmt(v.grad)}"]
         dot.node(names[v], label="{" + " | ".join(fields) + "}",
                  **STYLE[_role(v, root, parameters)])
@@ -113,11 +127,10 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
             dot.node(op_node, label=op_info(v.op).symbol if not v.op.startswith("**")
                      else v.op, **STYLE["op"])
             dot.edge(op_node, names[v])
-            arity = len(v.parents)
             for i, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
-                operand, formula = local_formula(v.op, i, arity)
-                dot.edge(names[parent], op_node,
-                         label=f"∂/∂{operand} = {formula}\n= {_fmt(local)}")
+                formula = _escape(symbolic_local(v, i, shown))
+                dot.edge(names[parent], op_node, label=f"∂{_escape(shown[v])}/∂"
+                         f"{_escape(shown[parent])} = {formula}\n= {_fmt(local)}")
     return dot
 
 
