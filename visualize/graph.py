@@ -32,6 +32,14 @@ STYLE = {
 }
 
 
+class GraphPicture(graphviz.Digraph):
+    """A Digraph whose Jupyter display is quiet: graphviz-pure warns about glyph widths
+    for symbols like ∂ and σ on stderr, which would print under every notebook cell."""
+
+    def _repr_image_svg_xml(self):
+        return self.pipe(format="svg", encoding=self.encoding, quiet=True)
+
+
 def dot_binary() -> pathlib.Path:
     """graphviz-pure's dot, found beside the running interpreter (else on PATH)."""
     name = "graphviz-pure.exe" if os.name == "nt" else "graphviz-pure"
@@ -112,7 +120,7 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
     parameters = set(parameters or ())
     names = {v: node_name(v, i) for i, v in enumerate(order)}
     shown = node_names(root, order)  # the names the step-through text uses
-    dot = graphviz.Digraph("chainrule", graph_attr=dict(rankdir=rankdir, fontname="Helvetica"),
+    dot = GraphPicture("chainrule", graph_attr=dict(rankdir=rankdir, fontname="Helvetica"),
                            node_attr=dict(fontname="Helvetica", fontsize="11"),
                            edge_attr=dict(fontname="Helvetica", fontsize="9", color="#555555"))
     for v in order:

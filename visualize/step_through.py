@@ -214,10 +214,9 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
                       title: str | None = None) -> str:
     """Write the step-through page of root's backward pass to `path`; return `path`.
 
-    It runs the backward pass itself, on the graph you pass (no copy): it calls
-    `trace_backward(root)`, which leaves every grad as `root.backward()` would, so the
-    leaves' grads accumulate as with backward(). The page shows the gradients of this
-    pass alone (d root / d node), even if the leaves held grads before.
+    It replays the backward pass on the graph you pass, from zeroed grads, so the page
+    shows d root / d node for this pass alone, and then puts every grad back as it was:
+    calling it has no effect on the graph (grads a caller accumulated stay as they are).
 
     `rankdir` and `parameters` are passed to draw_graph; `title` heads the page.
     Raises TypeError for a root that is not a Value, FileNotFoundError when the folder
@@ -237,10 +236,17 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     order = topological_order(root)
     _check_labels(order)
     names = node_names(root, order)
-    steps, svg_name = _collect_steps(root, order, names)
-    # Drawn after the pass, so each record box is sized for the final grad's text.
-    svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters).pipe(
-        format="svg", quiet=True)
+    saved = [v.grad for v in order]
+    try:
+        for v in order:
+            v.grad = 0.0
+        steps, svg_name = _collect_steps(root, order, names)
+        # Drawn after the pass, so each record box is sized for the final grad's text.
+        svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters).pipe(
+            format="svg", quiet=True)
+    finally:
+        for v, grad in zip(order, saved):
+            v.grad = grad
     svg = _annotate_svg(svg_bytes, steps, order, svg_name, names)
     data = {
         "root": svg_name[root],

@@ -1,0 +1,69 @@
+"""The `chainrule` command. Each subcommand lives in its own module (chainrule/cmd_*.py)
+that defines `register(subparsers)`; this file only wires them together."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Subcommand modules, in the order `chainrule --help` lists them.
+COMMANDS = ("cmd_grad", "cmd_demo", "cmd_train")
+
+EXAMPLES = """\
+examples:
+  chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1     value, gradients, every step
+  chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1 --step --svg graph.svg
+  chainrule demo neuron                                     dJ/dY = Z - t, step by step
+  chainrule demo mazur                                      Mazur's 2-2-2 worked example
+  chainrule train --help                                    train a small network
+
+Each command has its own help with examples, e.g. chainrule grad --help.
+"""
+
+
+class ChainruleParser(argparse.ArgumentParser):
+    """argparse, with a hint for the one mistake it explains badly."""
+
+    def error(self, message):
+        # An expression that starts with '-' looks like an option to argparse.
+        if "grad" in getattr(ChainruleParser, "argv", ()) and (
+                "required: EXPRESSION" in message or "unrecognized arguments: -" in message):
+            message += ("\n(an expression that starts with '-' goes after '--': "
+                        "chainrule grad -- \"-x**2\" x=3)")
+        super().error(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = ChainruleParser(
+        prog="chainrule",
+        description="Step through backpropagation: gradients, pictures, demos, training.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"chainrule.{name}").register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    ChainruleParser.argv = tuple(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        status = args.run(args) or 0
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (chainrule ... | head): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

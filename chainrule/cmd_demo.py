@@ -1,0 +1,99 @@
+"""`chainrule demo`: worked examples for class, every number computed by the engine.
+
+  neuron  the chain rule through one sigmoid neuron, J = L(h(g(W))), with the
+          cross-entropy (dJ/dY = Z - t) and the quadratic cost (delta = (a - y) sigma')
+  mazur   Matt Mazur's 2-2-2 backpropagation example, side by side with his numbers
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+EXAMPLES = """\
+examples:
+  chainrule demo neuron                       W = 0.6, X = 1.5, t = 1
+  chainrule demo neuron --W -2 --X 3 --t 1    saturated and wrong: sigma' is tiny
+  chainrule demo mazur                        the 2-2-2 network, 9 decimals
+  chainrule demo mazur --digits 12
+"""
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "demo", help="worked examples: one neuron's chain rule, Mazur's 2-2-2 network",
+        description="Worked examples of backpropagation. Every number is computed by the\n"
+                    "engine and checked against the textbook's closed form.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    demos = parser.add_subparsers(dest="demo", metavar="DEMO", required=True)
+
+    neuron = demos.add_parser(
+        "neuron", help="J = L(h(g(W))) for one sigmoid neuron",
+        description="The chain rule through one neuron: Y = W*X, Z = sigmoid(Y), J = "
+                    "cross-entropy of Z against t; dJ/dY simplifies to Z - t. Then the "
+                    "quadratic cost, whose delta is (a - y) * sigma'(net).",
+        epilog="examples:\n  chainrule demo neuron\n  chainrule demo neuron --W 0.5 --X -2 "
+               "--t 0 --digits 6\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    neuron.add_argument("--W", type=_number, default=0.6, help="the weight (default 0.6)")
+    neuron.add_argument("--X", type=_number, default=1.5, help="the input (default 1.5)")
+    neuron.add_argument("--t", type=_number, default=1.0,
+                        help="the target, in [0, 1] (default 1)")
+    neuron.add_argument("--digits", type=_digits, default=4, metavar="N",
+                        help="decimal places (default 4)")
+    neuron.set_defaults(run=run_neuron)
+
+    mazur = demos.add_parser(
+        "mazur", help="Mazur's 2-2-2 worked example, with the published numbers",
+        description="Matt Mazur's 'A Step by Step Backpropagation Example': forward values, "
+                    "dE/dw for all eight weights, the updated weights next to the published "
+                    "ones, and the output and hidden delta rules.",
+        epilog="examples:\n  chainrule demo mazur\n  chainrule demo mazur --digits 12\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    mazur.add_argument("--digits", type=_digits, default=9, metavar="N",
+                       help="decimal places (default 9, as published)")
+    mazur.set_defaults(run=run_mazur)
+    return parser
+
+
+def _number(text):
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
+    return x
+
+
+def _digits(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    if not 0 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"{n} is out of range; use 0 to 17")
+    return n
+
+
+def _fail(message):
+    print(f"chainrule: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run_neuron(args) -> int:
+    from chainrule.demos import neuron_demo
+    try:
+        text, _ = neuron_demo(args.W, args.X, args.t, digits=args.digits)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        return _fail(str(error))
+    print(text)
+    return 0
+
+
+def run_mazur(args) -> int:
+    from chainrule.demos import mazur_demo
+    text, _ = mazur_demo(digits=args.digits)
+    print(text)
+    return 0

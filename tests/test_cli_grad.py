@@ -1,0 +1,350 @@
+"""`chainrule grad`: printed gradients against finite differences, errors, files, --step."""
+
+import contextlib
+import io
+import math
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+from chainrule.cli import main
+
+EXAMPLE = ["grad", "sigmoid(w*x + b)", "w=-1.2", "x=0.5", "b=0.1"]
+
+
+def run_main(argv):
+    """(exit status, stdout, stderr) of main(argv), SystemExit included."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as stop:
+            status = stop.code
+    return status, out.getvalue(), err.getvalue()
+
+
+def printed_gradients(output):
+    """{'w': 0.1175, ...} from the 'gradients:' block."""
+    block = output.split("gradients:\n", 1)[1].split("\n\n", 1)[0]
+    return {m.group(1): float(m.group(2))
+            for m in re.finditer(r"d\w+/d(\S+) = (\S+)", block)}
+
+
+def central_difference(f, values, name, h):
+    up, down = dict(values), dict(values)
+    up[name] += h
+    down[name] -= h
+    return (f(**up) - f(**down)) / (2 * h)
+
+
+def sigmoid(z):
+    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
+
+
+def test_example_value_gradients_and_steps():
+    status, out, err = run_main(EXAMPLE + ["--digits", "10"])
+    assert status == 0 and err == ""
+    f = lambda w, x, b: sigmoid(w * x + b)  # noqa: E731
+    values = dict(w=-1.2, x=0.5, b=0.1)
+    assert float(re.search(r"value: L = (\S+)", out).group(1)) == pytest.approx(f(**values),
+                                                                               abs=1e-10)
+    grads = printed_gradients(out)
+    assert set(grads) == {"w", "x", "b"}
+    for name, grad in grads.items():
+        assert grad == pytest.approx(central_difference(f, values, name, 1e-6), abs=1e-8)
+    steps = re.findall(r"^\s+\d+\. (.*)$", out, re.M)
+    assert len(steps) == 5
+    # Each step line is checkable: upstream * local = contribution, as printed.
+    for line in steps:
+        up, local, result = map(float, re.search(r"= (\S+) \* (\S+) = (\S+)   \[", line).groups())
+        assert up * local == pytest.approx(result, abs=1e-9)
+    assert "dL/dw = dL/d(w*x) * d(w*x)/dw = 0.2350037122 * 0.5000000000 = 0.1175018561" \
+           "   [d(w*x)/dw = x]" in steps
+    assert steps[0].endswith("[dL/d(w*x + b) = L * (1 - L)]")
+
+
+def test_default_output_matches_the_issue_example():
+    status, out, _ = run_main(EXAMPLE)
+    assert status == 0
+    assert "dL/dw = 0.1175" in out and "dL/dx = -0.2820" in out and "dL/db = 0.2350" in out
+    assert "dL/dw = dL/d(w*x) * d(w*x)/dw = 0.2350 * 0.5000 = 0.1175   [d(w*x)/dw = x]" in out
+
+
+def test_shared_variable_accumulates():
+    status, out, _ = run_main(["grad", "x*y + exp(x)", "x=1", "y=2", "--digits", "12"])
+    assert status == 0
+    grads = printed_gradients(out)
+    assert grads["x"] == pytest.approx(2 + math.e, abs=1e-11) and grads["y"] == 1.0
+    assert out.count("dL/dx +=") == 2
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["grad", "w*x +", "w=1", "x=1"], "ends too soon"),
+    (["grad", "sigmoid(w*x", "w=1", "x=1"], "never closed"),
+    (["grad", "foo(x)", "x=1"], "unknown function foo"),
+    (["grad", "w*x", "w=1"], "no value for the variable x"),
+    (["grad", "w*x", "w=1", "x=1", "y=3"], "y does not appear"),
+    (["grad", "w*x", "w=1", "x=abc"], "'abc' is not a number"),
+    (["grad", "w*x", "w=1", "x=nan"], "finite"),
+    (["grad", "w*x", "w=1", "x=-inf"], "finite"),
+    (["grad", "w*x", "w=1", "x=1", "w=2"], "given twice"),
+    (["grad", "log(x)", "x=0"], "log is only defined for positive numbers"),
+    (["grad", "1 / x", "x=0"], "division by zero"),
+    (["grad", "exp(x)", "x=800"], "exp(800.0) is too large"),
+    (["grad", "x ** 1e300", "x=2"], "too large"),
+    (["grad", "x.__class__", "x=1"], "attribute"),
+    (["grad", "x" * 5000, "x=1"], "limit is 1000"),
+])
+def test_errors_are_one_clear_message(argv, words):
+    status, out, err = run_main(argv)
+    assert status == 2
+    assert err.startswith("chainrule: error: ") and words in err.splitlines()[0]
+    assert "Traceback" not in err and out == ""
+
+
+def test_malformed_expression_shows_a_caret():
+    status, _, err = run_main(["grad", "w*x + * b", "w=1", "x=1", "b=1"])
+    assert status == 2
+    first, shown, caret = err.rstrip("\n").split("\n")
+    assert first.startswith("chainrule: error: malformed expression")
+    assert shown == "  w*x + * b" and caret.index("^") == shown.index("* b")
+
+
+def test_unwritable_output_paths(tmp_path):
+    missing = tmp_path / "no" / "such" / "graph.svg"
+    status, out, err = run_main(EXAMPLE + ["--svg", str(missing)])
+    assert status == 2 and err.startswith("chainrule: error: --svg") and "does not exist" in err
+    status, _, err = run_main(EXAMPLE + ["--png", str(tmp_path)])
+    assert status == 2 and "is a folder" in err
+    if os.geteuid() != 0:  # root can write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        status, _, err = run_main(EXAMPLE + ["--svg", str(locked / "g.svg")])
+        assert status == 2 and "cannot write" in err
+    assert not missing.exists()
+
+
+def test_svg_and_png_files(tmp_path):
+    svg, png = tmp_path / "g.svg", tmp_path / "g.png"
+    status, out, err = run_main(EXAMPLE + ["--svg", str(svg), "--png", str(png)])
+    assert status == 0, err
+    text = svg.read_text()
+    assert "<svg" in text and "0.1175" in text  # w's grad is drawn
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {svg}" in out and os.listdir(tmp_path) == sorted(["g.svg", "g.png"]) or \
+        sorted(os.listdir(tmp_path)) == ["g.png", "g.svg"]
+
+
+def test_html_file(tmp_path):
+    pytest.importorskip("visualize.step_through")
+    page = tmp_path / "steps.html"
+    status, out, err = run_main(EXAMPLE + ["--html", str(page)])
+    assert status == 0, err
+    html = page.read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "<svg" in html
+    # Writing the page (it runs its own backward pass) must not change what is printed.
+    assert printed_gradients(out) == printed_gradients(run_main(EXAMPLE)[1]) == \
+        {"w": 0.1175, "x": -0.282, "b": 0.235}
+
+
+def test_every_output_at_once_keeps_the_gradients(tmp_path):
+    pytest.importorskip("visualize.step_through")
+    argv = EXAMPLE + ["--html", str(tmp_path / "a.html"), "--svg", str(tmp_path / "a.svg")]
+    status, out, err = run_main(argv)
+    assert status == 0, err
+    assert printed_gradients(out) == {"w": 0.1175, "x": -0.282, "b": 0.235}
+    assert "0.1175" in (tmp_path / "a.svg").read_text()
+
+
+def test_help_texts_show_examples():
+    for argv, wanted in [(["--help"], "chainrule grad \"sigmoid(w*x + b)\""),
+                         (["grad", "--help"], "--step"),
+                         (["demo", "--help"], "chainrule demo mazur"),
+                         (["demo", "neuron", "--help"], "chainrule demo neuron --W"),
+                         (["demo", "mazur", "--help"], "--digits 12")]:
+        status, out, _ = run_main(argv)
+        assert status == 0 and "examples:" in out and wanted in out
+
+
+def test_leading_minus_hint_and_double_dash():
+    status, _, err = run_main(["grad", "-x", "x=1"])
+    assert status == 2 and "goes after '--'" in err
+    status, out, _ = run_main(["grad", "--", "-x**2", "x=3"])
+    assert status == 0 and printed_gradients(out) == {"x": -6.0}
+
+
+def test_step_without_a_terminal_prints_everything():
+    proc = subprocess.run([sys.executable, "-m", "chainrule.cli"] + EXAMPLE + ["--step"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "chain rule, step by step (5 steps" in proc.stdout and "[Enter]" not in proc.stdout
+
+
+class Terminal:
+    """The reading end of a pty: expect(text) waits for text and returns what came
+    up to and including it (a guard against a hang, not a timing test)."""
+
+    def __init__(self, fd):
+        self.fd, self.buffer = fd, ""
+
+    def expect(self, pattern, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while pattern not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"timed out waiting for {pattern!r}; got {self.buffer!r}")
+            if select.select([self.fd], [], [], remaining)[0]:
+                try:
+                    chunk = os.read(self.fd, 4096)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(f"output ended before {pattern!r}: {self.buffer!r}")
+                self.buffer += chunk.decode("utf-8", "replace").replace("\r\n", "\n")
+        cut = self.buffer.index(pattern) + len(pattern)
+        seen, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        return seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_step_in_a_terminal():
+    import pty
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "chainrule.cli"] + EXAMPLE + ["--step"],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    term = Terminal(master)
+    try:
+        assert "dL/dw = 0.1175" in term.expect("[0/5]")       # the summary comes first
+        assert "so far: w=?  x=?  b=?" in term.expect("b=?")  # nothing filled in yet
+        os.write(master, b"\r")
+        assert term.expect("[1/5]") and "dL/d(w*x + b) = dL/dL" in term.expect("b=?")
+        os.write(master, b"\r")
+        assert "so far: w=?  x=?  b=?" in term.expect("[2/5]") + term.expect("b=?")
+        os.write(master, b"b")                                 # back one step
+        term.expect("[1/5]")
+        term.expect("b=?")
+        for _ in range(3):                                     # to step 4: w fills in
+            os.write(master, b"\r")
+        step4 = term.expect("[4/5]") + term.expect("b=0.2350")
+        assert "grad of w: 0.0000 -> 0.1175" in step4 and "w=0.1175  x=?" in step4
+        os.write(master, b"\x1b[C")                            # right arrow: next
+        step5 = term.expect("[5/5]") + term.expect("b=0.2350")
+        assert "so far: w=0.1175  x=-0.2820  b=0.2350" in step5
+        os.write(master, b"q")
+        term.expect("quit")
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+# ------------------------------------------------------------------------ fuzzing
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=30), st.lists(st.text(max_size=8), max_size=3))
+def test_random_input_never_tracebacks(text, extra):
+    status, _, err = run_main(["grad", "--", text] + extra)
+    assert status in (0, 2)
+    if status == 2:
+        assert err.startswith("chainrule: error: ") or "usage:" in err
+    assert "Traceback" not in err
+
+
+VARIABLES = ("x", "y", "w")
+
+
+def leaf():
+    number = st.sampled_from([0.5, 1.5, 2.0, 3.0]).map(lambda c: (repr(c), lambda env: c))
+    variable = st.sampled_from(VARIABLES).map(lambda n: (n, lambda env: env[n]))
+    return st.one_of(variable, variable, number)
+
+
+def _power(base, exponent):
+    if base < 0 and exponent != int(exponent):
+        raise ValueError("negative base")
+    return base ** exponent
+
+
+FUNCTIONS = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sigmoid": sigmoid,
+             "relu": lambda z: max(z, 0.0)}
+
+
+def extend(children):
+    def binary(pair, symbol):
+        (left, f), (right, g) = pair
+        ops = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+               "/": lambda a, b: a / b}
+        op = ops[symbol]
+        return f"({left} {symbol} {right})", lambda env: op(f(env), g(env))
+
+    def power(node, n):
+        text, f = node
+        return f"({text})**{n}", lambda env: _power(f(env), n)
+
+    def call(node, name):
+        text, f = node
+        return f"{name}({text})", lambda env: FUNCTIONS[name](f(env))
+
+    def negate(node):
+        text, f = node
+        return f"-({text})", lambda env: -f(env)
+
+    return st.one_of(
+        st.builds(binary, st.tuples(children, children), st.sampled_from("+-*/")),
+        st.builds(power, children, st.sampled_from([2, 3, -1])),
+        st.builds(call, children, st.sampled_from(sorted(FUNCTIONS))),
+        st.builds(negate, children))
+
+
+expressions = st.recursive(leaf(), extend, max_leaves=8)
+
+
+@settings(max_examples=120, deadline=None)
+@given(expressions, st.tuples(*[st.floats(-2.0, 2.0, allow_nan=False)] * 3))
+def test_random_expressions_match_finite_differences(expression, point):
+    text, f = expression
+    env = dict(zip(VARIABLES, point))
+    used = [n for n in VARIABLES if re.search(rf"\b{n}\b", text)]
+    status, out, err = run_main(["grad", "--digits", "12", "--", text]
+                                + [f"{n}={env[n]!r}" for n in used])
+    assert "Traceback" not in err
+    if status == 2:  # a valid expression can only fail by its math, at a point
+        assert err.startswith("chainrule: error: cannot compute "), err
+        return
+    assert status == 0, err
+
+    def g(**values):
+        value = f({**env, **values})
+        if not math.isfinite(value):
+            raise OverflowError
+        return value
+
+    if not used:
+        assert "no variables" in out
+        return
+    grads = printed_gradients(out)
+    assert sorted(grads) == sorted(used)
+    for name in used:
+        point = {n: env[n] for n in used}
+        try:
+            fd1 = central_difference(g, point, name, 1e-5)
+            fd2 = central_difference(g, point, name, 1e-6)
+            # One-sided slopes: they differ at a kink (relu at 0), where no derivative
+            # exists to compare with.
+            h = 1e-5
+            forward = (g(**{**point, name: point[name] + h}) - g(**point)) / h
+            backward = (g(**point) - g(**{**point, name: point[name] - h})) / h
+        except (ValueError, ZeroDivisionError, OverflowError):
+            continue  # the function is not defined all around the point
+        tolerance = 1e-4 * (1 + abs(fd2))
+        assume(abs(fd1 - fd2) <= tolerance / 10 and abs(forward - backward) <= tolerance)
+        assert grads[name] == pytest.approx(fd2, abs=tolerance), (text, env, name)
