@@ -49,6 +49,22 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
+    def save(self, path):
+        """Write this MLP, Layer or Neuron to `path` as JSON, atomically (nn/serialize.py)."""
+        from .serialize import save_model
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """A NEW model read from `path` (`model.load(p)` too leaves `model` unchanged).
+
+        `MLP.load(path)` insists that the file holds an MLP (likewise Layer, Neuron);
+        `Module.load(path)` returns whatever kind the file holds. A missing file raises
+        FileNotFoundError, any other bad file `nn.ModelFileError`; both name the file.
+        """
+        from .serialize import load_model
+        return load_model(path, expected=None if cls is Module else cls)
+
 
 class Neuron(Module):
     """activation(w . x + b), its net input one `wsum` node."""

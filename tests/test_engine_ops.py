@@ -203,3 +203,11 @@ def test_overflowing_arithmetic_raises_instead_of_making_inf():
 def test_label_must_be_text():
     with pytest.raises(TypeError, match="label"):
         Value(1.0, label=3)
+
+
+def test_overflowing_sums_name_their_operation():
+    from autograd_core import value_sum, weighted_sum
+    with pytest.raises(OverflowError, match="^sum: "):
+        value_sum([Value(1e308), Value(1e308)])
+    with pytest.raises(OverflowError, match="^wsum: "):
+        weighted_sum([1e308, 1e308], [1.0, 1.0], 0.0)

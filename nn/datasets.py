@@ -1,0 +1,175 @@
+"""Small classic datasets, generated from a seed (nothing is downloaded).
+
+Each generator returns `(X, y)`: X a list of examples, each a list of floats, and y a
+list of floats. Classification sets (xor, moons, circles, spiral) are 2-D with labels
+0.0 / 1.0 in roughly equal numbers; `sine` is a 1-D regression curve. The same
+arguments give the same data, bit for bit: only Python's `random.Random(seed)` and
+`math` are used. Points come shuffled, so any slice is a fair sample of both classes.
+
+The 2-D sets are centred on the origin and drawn at the scale `SCALE` = 3: their
+coordinates lie within about +-3 (moons: +-4.5 across). That is deliberate. The
+engine's default weights are of order 1, and sigmoid units fed inputs of order 1 stay
+in their nearly linear middle, so plain gradient descent first finds the best
+*straight* boundary and then sits on that plateau for thousands of epochs. Inputs of a
+few units let the hidden units bend from the start. `noise` is the standard deviation
+of the Gaussian noise added to each coordinate, in these final units.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+__all__ = ["SCALE", "xor", "moons", "circles", "spiral", "sine", "DATASETS", "load_dataset",
+           "is_classification"]
+
+
+SCALE = 3.0
+
+
+def _check(n, noise, seed, least=2):
+    if isinstance(n, bool) or not isinstance(n, int) or n < least:
+        raise ValueError(f"n must be an int >= {least}, got {n!r}")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float)) \
+            or not math.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an int or None, got {seed!r}")
+    return random.Random(seed)
+
+
+def _shuffled(points, labels, rng):
+    order = list(range(len(points)))
+    rng.shuffle(order)
+    return [points[i] for i in order], [labels[i] for i in order]
+
+
+def _split(n):
+    """How many points of class 0 and class 1 (class 0 gets the odd one)."""
+    return n - n // 2, n // 2
+
+
+def _spaced(i, count, start, stop):
+    """The i-th of `count` evenly spaced numbers from start to stop inclusive."""
+    return start if count == 1 else start + (stop - start) * i / (count - 1)
+
+
+def xor(n=200, noise=0.3, seed=0):
+    """Points in the square [-3, 3]^2, label 1 where exactly one coordinate is positive.
+
+    Each point lies 0.3 to 3 from both axes before the noise (Gaussian, std `noise`) is
+    added, so with little noise the four quadrants are cleanly separable. Class 0 fills
+    the quadrants (+, +) and (-, -), class 1 the other two.
+    """
+    rng = _check(n, noise, seed)
+    n0, n1 = _split(n)
+    points, labels = [], []
+    for count, label in ((n0, 0.0), (n1, 1.0)):
+        for _ in range(count):
+            sx = rng.choice((-1.0, 1.0))
+            sy = sx if label == 0.0 else -sx
+            x = sx * SCALE * rng.uniform(0.1, 1.0)
+            y = sy * SCALE * rng.uniform(0.1, 1.0)
+            points.append([x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)])
+            labels.append(label)
+    return _shuffled(points, labels, rng)
+
+
+def moons(n=200, noise=0.3, seed=0):
+    """Two interleaving half circles of radius 3 (sklearn's make_moons times 3), centred.
+
+    Class 0 is the upper arc, class 1 the lower one; Gaussian noise of std `noise`.
+    """
+    rng = _check(n, noise, seed)
+    n0, n1 = _split(n)
+    points, labels = [], []
+    for i in range(n0):
+        t = _spaced(i, n0, 0.0, math.pi)
+        points.append([math.cos(t), math.sin(t)])
+        labels.append(0.0)
+    for i in range(n1):
+        t = _spaced(i, n1, 0.0, math.pi)
+        points.append([1.0 - math.cos(t), 0.5 - math.sin(t)])
+        labels.append(1.0)
+    # Shift so the pair of moons is centred on (0, 0).
+    points = [[SCALE * (x - 0.5) + rng.gauss(0.0, noise),
+               SCALE * (y - 0.25) + rng.gauss(0.0, noise)]
+              for x, y in points]
+    return _shuffled(points, labels, rng)
+
+
+def circles(n=200, noise=0.15, seed=0, factor=0.5):
+    """A circle of radius 3 (class 0) around one of radius 3 * `factor` (class 1)."""
+    rng = _check(n, noise, seed)
+    if not isinstance(factor, (int, float)) or isinstance(factor, bool) \
+            or not 0.0 < factor < 1.0:
+        raise ValueError(f"factor must lie strictly between 0 and 1, got {factor!r}")
+    n0, n1 = _split(n)
+    points, labels = [], []
+    for count, radius, label in ((n0, SCALE, 0.0), (n1, SCALE * factor, 1.0)):
+        for i in range(count):
+            t = 2.0 * math.pi * i / count
+            points.append([radius * math.cos(t) + rng.gauss(0.0, noise),
+                           radius * math.sin(t) + rng.gauss(0.0, noise)])
+            labels.append(label)
+    return _shuffled(points, labels, rng)
+
+
+def spiral(n=200, noise=0.15, seed=0, turns=1.25):
+    """Two interleaved spiral arms, one per class, winding out from the centre.
+
+    Along an arm the radius grows from 0.3 to 3 while the angle turns `turns` full
+    circles; the second arm is the first rotated by half a turn. The noise (std
+    `noise`) is added to the positions.
+    """
+    rng = _check(n, noise, seed)
+    if not isinstance(turns, (int, float)) or isinstance(turns, bool) or not turns > 0:
+        raise ValueError(f"turns must be a positive number, got {turns!r}")
+    n0, n1 = _split(n)
+    points, labels = [], []
+    for count, offset, label in ((n0, 0.0, 0.0), (n1, math.pi, 1.0)):
+        for i in range(count):
+            r = _spaced(i, count, 0.1, 1.0)
+            t = 2.0 * math.pi * turns * r + offset
+            points.append([SCALE * r * math.cos(t) + rng.gauss(0.0, noise),
+                           SCALE * r * math.sin(t) + rng.gauss(0.0, noise)])
+            labels.append(label)
+    return _shuffled(points, labels, rng)
+
+
+def sine(n=100, noise=0.1, seed=0):
+    """Regression: x uniform in [-3, 3], target sin(x) plus Gaussian noise (std `noise`)."""
+    rng = _check(n, noise, seed, least=1)
+    xs = [rng.uniform(-3.0, 3.0) for _ in range(n)]
+    return [[x] for x in xs], [math.sin(x) + rng.gauss(0.0, noise) for x in xs]
+
+
+# name -> (generator, "classification" or "regression")
+DATASETS = {
+    "xor": (xor, "classification"),
+    "moons": (moons, "classification"),
+    "circles": (circles, "classification"),
+    "spiral": (spiral, "classification"),
+    "sine": (sine, "regression"),
+}
+
+
+def is_classification(name):
+    return _lookup(name)[1] == "classification"
+
+
+def _lookup(name):
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; use one of: {', '.join(DATASETS)}")
+    return DATASETS[name]
+
+
+def load_dataset(name, n=None, noise=None, seed=0):
+    """Generate a dataset by name; n and noise default to the generator's defaults."""
+    generator, _ = _lookup(name)
+    kwargs = {"seed": seed}
+    if n is not None:
+        kwargs["n"] = n
+    if noise is not None:
+        kwargs["noise"] = noise
+    return generator(**kwargs)
