@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["Op", "OPS", "op", "op_info", "local_formula", "sigmoid", "relu"]
+__all__ = ["Op", "OPS", "op", "op_info", "local_formula", "sigmoid", "relu", "softplus"]
 
 
 class Op:
@@ -101,6 +101,11 @@ def sigmoid(x: float) -> float:
 
 def relu(x: float) -> float:
     return x if x > 0.0 else 0.0
+
+
+def softplus(x: float) -> float:
+    """log(1 + e^x) as max(x, 0) + log1p(e^-|x|): exp never sees a positive number."""
+    return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def as_markdown() -> str:

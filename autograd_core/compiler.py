@@ -1,0 +1,344 @@
+"""Backprop as straight-line code: compile a built graph into one plain Python function.
+
+`compile(root, inputs)` walks a graph once and writes Python source with one assignment
+per forward operation and then one per chain-rule term, in the order `backward()`
+applies them, taking every formula from the op table in `ops.py`. The result is fast
+(no graph objects, no loops) and, printed, is the whole of backpropagation on one page:
+
+    f = compile(loss, model.parameters())
+    print(f.source)
+    loss_value, grads = f([p.data for p in model.parameters()])
+
+`inputs` are the leaves whose values change between calls (parameters, data points);
+every other leaf is a constant, and its value at compile time is written into the code,
+as are the values of operations computed from constants only. A graph of a new shape
+(another batch size, another network) needs a new compile.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import keyword
+import math
+import operator
+import re
+
+from .engine import Value, _check_data, _describe, topological_order, value_sum, weighted_sum
+from .ops import local_formula, op_info, relu, sigmoid, softplus
+
+__all__ = ["compile", "CompiledGraph"]
+
+HEADER = """\
+# Backpropagation as straight-line code, written by autograd_core.compile.
+# Forward: one line per operation, computing each node from its parents.
+# Backward: one line per chain-rule term, from the output back to the inputs:
+#     d_parent += d_node * (d node / d parent)
+# where d_x means d output / d x. That is all backprop is.
+# (fsum is math.fsum, the exactly rounded sum the engine uses for its n-ary sums.)
+"""
+
+
+# Everything the generated code can see: the functions its formulas call, no builtins.
+_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "fsum": math.fsum,
+              "sigmoid": sigmoid, "relu": relu, "softplus": softplus}
+# The table shows the textbook log(1 + exp(a)); generated code calls the stable helper.
+_FORWARD_OVERRIDES = {"softplus": "softplus(a)"}
+_RESERVED = set(_NAMESPACE) | {"inputs", "forward_backward", "sum"}
+
+# Readable stems for unlabelled results, by op.
+_STEMS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "neg": "neg", "**n": "pow",
+          "**": "pow", "wsum": "net", "sum": "total"}
+
+# The engine operation for each op, to replay a failing call eagerly (see _replay).
+_EAGER = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+          "neg": operator.neg, "**": operator.pow}
+
+
+class _Names:
+    """Unique identifiers made from labels: letters, digits and _ only, so a label can
+    never put code into the source."""
+
+    def __init__(self):
+        self.taken = set(_RESERVED)
+        self.counts = {}
+
+    def new(self, label, stem):
+        base = re.sub(r"[^0-9A-Za-z_]", "_", label).strip("_") if label else ""
+        if not base:
+            self.counts[stem] = self.counts.get(stem, 0) + 1
+            base = f"{stem}{self.counts[stem]}"
+        if base[0].isdigit():
+            base = "v_" + base
+        name, k = base, 1
+        # The grad of x is d_x, so both must be free.
+        while name in self.taken or "d_" + name in self.taken or keyword.iskeyword(name):
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.update((name, "d_" + name))
+        return name
+
+
+def _literal(x) -> str:
+    """A finite float as source (whole numbers without ".0", as op names print exponents;
+    negative ones in parentheses so they fit anywhere); never the repr of a user object."""
+    x = _check_data(float(x), "compile: a constant")
+    text = repr(int(x)) if x == int(x) and abs(x) < 1e15 and x != 0.0 else repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+_OPERAND = re.compile(r"^(a|b|out|n|[wxa]_\d+|[wxa]_i)$")
+
+
+@functools.lru_cache(maxsize=None)
+def _template(formula: str) -> str:
+    """The formula with each operand name as a {field}: parsed once, filled many times."""
+    tree = ast.parse(formula, mode="eval").body
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and _OPERAND.match(node.id):
+            node.id = f"__slot_{node.id}__"
+    return re.sub(r"__slot_(\w+?)__", r"{\1}", ast.unparse(tree))
+
+
+def _fill(formula: str, names: dict) -> str:
+    return _template(formula).format_map(names)
+
+
+def _exponent(op_name):
+    return float(op_name[2:])
+
+
+class CompiledGraph:
+    """A graph compiled to one Python function; call it with new input values.
+
+    `f(values)` takes one float per input (in the order given to compile) and returns
+    (output, [d output / d input for each input]). `f()` reads the inputs' current
+    `.data` instead. `f.backward()` is the eager-style form: it reads `.data`, adds each
+    gradient into the input's `.grad` (as `Value.backward()` does for leaves) and
+    returns the output. `.source` is the generated code.
+    """
+
+    def __init__(self, source, inputs, root, order):
+        self.source = source
+        self.inputs = tuple(inputs)
+        self._root, self._order = root, order
+        namespace = dict(_NAMESPACE, __builtins__={})
+        exec(builtins_compile(source, "<autograd_core.compile>", "exec"), namespace)
+        self._function = namespace["forward_backward"]
+
+    def __repr__(self):
+        return f"CompiledGraph({len(self.inputs)} inputs, {self.source.count(chr(10))} lines)"
+
+    def __call__(self, values=None):
+        values = self._check(values)
+        try:
+            out, grads = self._function(values)
+        except (ArithmeticError, ValueError, TypeError) as error:
+            self._replay(values, error)
+            raise  # unreachable: _replay always raises
+        if type(out) is not float or out - out != 0.0:
+            # inf, nan or a complex number: an operation left the reals or overflowed
+            self._replay(values, None)
+        return out, grads
+
+    def backward(self):
+        out, grads = self()
+        for value, grad in zip(self.inputs, grads):
+            value.grad += grad
+        return out
+
+    def _check(self, values):
+        if values is None:
+            return [v.data for v in self.inputs]
+        try:
+            values = list(values)
+        except TypeError:
+            raise TypeError(f"compiled graph: give a list of {len(self.inputs)} numbers, "
+                            f"got {_describe(values)}") from None
+        if len(values) != len(self.inputs):
+            raise ValueError(f"compiled graph: expected {len(self.inputs)} input values (one "
+                             f"per input given to compile), got {len(values)}; a graph of "
+                             "another shape needs a new compile")
+        for i, x in enumerate(values):
+            if type(x) is not float or x - x != 0.0:
+                values[i] = _check_data(x, f"compiled graph: input {i} "
+                                           f"({self.inputs[i].label or 'unlabelled'})")
+        return values
+
+    def _replay(self, values, error):
+        """Run the graph through the engine on these values, which raises the engine's own
+        error for the operation that failed; if it does not, say what went wrong here."""
+        new = dict(zip(map(id, self.inputs), values))
+        made = {}
+        for node in self._order:
+            if not node.parents:
+                made[id(node)] = Value(new.get(id(node), node.data))
+                continue
+            made[id(node)] = _eager(node, [made[id(p)] for p in node.parents])
+        why = f": {error}" if error is not None else ""
+        raise ArithmeticError(f"compiled graph: a value left the finite reals{why}; "
+                              "run the graph with the engine to see where")
+
+
+builtins_compile = compile  # the name `compile` below is this module's
+
+
+def _eager(node, parents):
+    """The engine's operation `node.op` applied to new parent Values."""
+    op_name = node.op
+    if op_name in _EAGER:
+        return _EAGER[op_name](*parents)
+    if op_name.startswith("**"):
+        return parents[0] ** _exponent(op_name)
+    if op_name == "wsum":
+        k = (len(parents) - 1) // 2
+        return weighted_sum(parents[:k], parents[k:2 * k], parents[-1])
+    if op_name == "sum":
+        return value_sum(parents)
+    return getattr(parents[0], op_name)()  # exp, log, tanh, sigmoid, relu, softplus
+
+
+def compile(root: Value, inputs) -> CompiledGraph:  # noqa: A001 - the natural name here
+    """Compile the graph of `root` into straight-line Python (see the module docstring).
+
+    inputs: the leaf Values of the graph whose values change between calls, in the order
+    the compiled function takes and returns them.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"compile needs a Value as its root, got {_describe(root)}")
+    if isinstance(inputs, Value) or not hasattr(inputs, "__iter__"):
+        raise TypeError(f"compile: inputs must be a list of leaf Values, got {_describe(inputs)}")
+    inputs = list(inputs)
+    order = topological_order(root)
+    in_graph = {id(node) for node in order}
+    seen = set()
+    for i, value in enumerate(inputs):
+        what = f"compile: input {i} ({value.label!r})" if isinstance(value, Value) else ""
+        if not isinstance(value, Value):
+            raise TypeError(f"compile: input {i} must be a Value, got {_describe(value)}")
+        if value.parents:
+            raise ValueError(f"{what} is computed by '{value.op}', not a leaf; pass the "
+                             "leaves whose values change (parameters, data)")
+        if id(value) not in in_graph:
+            raise ValueError(f"{what} is not part of the graph of this root")
+        if id(value) in seen:
+            raise ValueError(f"{what} is given twice")
+        seen.add(id(value))
+    for node in order:
+        op_info(node.op) if node.parents else None  # unknown ops fail here, clearly
+    return CompiledGraph(_generate(root, inputs, order), inputs, root, order)
+
+
+def _generate(root, inputs, order):
+    names = _Names()
+    is_input = {id(v) for v in inputs}
+    variable = {}     # id(node) -> its identifier, for nodes that depend on an input
+    expression = {}   # id(node) -> the ast for its value (a Name or a constant)
+    for value in inputs:
+        variable[id(value)] = names.new(value.label, "x")
+    forward = []
+    for node in order:
+        key = id(node)
+        if key in variable:
+            expression[key] = variable[key]
+            continue
+        if not node.parents or not any(id(p) in variable for p in node.parents):
+            expression[key] = _literal(node.data)  # a constant: bake its value in
+            continue
+        name = variable[key] = names.new(node.label, _STEMS.get(op_info(node.op).name, node.op))
+        expression[key] = name
+        forward.append(f"{name} = {_forward(node, expression)}")
+
+    backward, assigned = [], set()
+    out = variable.get(id(root))
+    if out is not None:
+        backward.append(f"d_{out} = 1.0")
+        assigned.add(out)
+    for node in reversed(order):
+        if not node.parents or id(node) not in variable:
+            continue
+        upstream = "d_" + variable[id(node)]
+        for index, parent in enumerate(node.parents):
+            if id(parent) not in variable:
+                continue  # a constant: its gradient is not asked for
+            term = _term(node, index, upstream, expression)
+            target = "d_" + variable[id(parent)]
+            if target in assigned:
+                backward.append(f"{target} += {term}")
+            else:
+                backward.append(f"{target} = {term}")
+                assigned.add(target)
+    grads = []
+    for value in inputs:
+        name = "d_" + variable[id(value)]
+        if name not in assigned:  # only possible when the root is a constant
+            backward.append(f"{name} = 0.0")
+        grads.append(name)
+    result = out if out is not None else expression[id(root)]
+
+    lines = [HEADER + "def forward_backward(inputs):"]
+    if inputs:
+        unpack = ", ".join(variable[id(v)] for v in inputs)
+        lines.append(f"    {unpack}{',' if len(inputs) == 1 else ''} = inputs")
+    lines += ["    # forward"] + ["    " + line for line in forward]
+    lines += ["    # backward"] + ["    " + line for line in backward]
+    lines.append(f"    return {result}, [{', '.join(grads)}]")
+    return "\n".join(lines) + "\n"
+
+
+def _forward(node, expression):
+    """Source for node's value from its parents' expressions, by the table's formula.
+
+    The n-ary sums are written with fsum, the exactly rounded sum the engine uses, so
+    the compiled numbers equal the engine's; a flat call also keeps a sum of thousands
+    of terms within what Python's compiler can nest.
+    """
+    info = op_info(node.op)
+    parents = [expression[id(p)] for p in node.parents]
+    if info.name == "wsum":  # sum(w_i * x_i) + b
+        k = (len(parents) - 1) // 2
+        products = [_fill("w_i * x_i", {"w_i": w, "x_i": x})
+                    for w, x in zip(parents[:k], parents[k:2 * k])]
+        return f"fsum(({', '.join(products)},)) + {parents[-1]}"
+    if info.name == "sum":  # a_1 + a_2 + ... + a_k
+        return f"fsum(({', '.join(parents)},))"
+    names = dict(zip("ab", parents))
+    if info.name == "**n":
+        names["n"] = _literal(_exponent(node.op))
+    return _fill(_FORWARD_OVERRIDES.get(info.name, info.forward), names)
+
+
+def _term(node, index, upstream, expression):
+    """d_node * (d node / d parents[index]) as source, by the table's local formula."""
+    info = op_info(node.op)
+    parents = node.parents
+    if info.name == "**n":
+        n = _exponent(node.op)
+        formula = "0" if n == 0.0 else info.derivatives[0]  # d(a**0)/da = 0, even at a = 0
+        names = {"a": expression[id(parents[0])], "n": _literal(n)}
+    else:
+        operand, formula = local_formula(node.op, index, len(parents))
+        names = {"out": expression[id(node)]}
+        if info.name == "wsum":  # the formula names one w_j or x_j: its partner operand
+            k = (len(parents) - 1) // 2
+            if formula.startswith(("w_", "x_")):
+                j = int(formula[2:]) - 1
+                names[formula] = expression[id(parents[j if formula[0] == "w" else k + j])]
+        else:
+            names.update(zip("ab", (expression[id(p)] for p in parents)))
+    if formula == "1":
+        return upstream
+    if formula == "-1":
+        return "-" + upstream
+    local = _fill(formula, names)
+    if not (local.isidentifier() or _is_number(local)):
+        local = f"({local})"
+    return f"{upstream} * {local}"
+
+
+def _is_number(text):
+    try:
+        float(text.strip("()"))
+    except ValueError:
+        return False
+    return True

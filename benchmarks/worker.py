@@ -1,0 +1,121 @@
+"""One timed run of one engine on one workload, in a process of its own.
+
+    python benchmarks/worker.py ENGINE WORKLOAD [--quick]
+
+Prints one JSON line: the seconds of the timed part, the loss, and the largest absolute
+difference of the loss and of every gradient from the hand-written reference (computed
+here too, untimed). WORKLOAD "M" instead measures bytes per node with tracemalloc.
+Exit status 3 when the engine does not run that workload.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+import tracemalloc
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import engines  # noqa: E402
+import handwritten  # noqa: E402
+import workloads as W  # noqa: E402
+
+
+def reference(workload, quick):
+    steps, n_products = engines.sizes(quick)
+    if workload in ("W1", "W2"):
+        xs, ys = W.two_moons()
+        return handwritten.mlp_step(W.initial_weights(), xs, ys,
+                                    "hinge" if workload == "W1" else "mse")
+    if workload == "W3":
+        return handwritten.chain(steps)
+    return handwritten.products(*W.product_factors(n_products))
+
+
+def timed(engine, workload, quick):
+    setup_start = time.perf_counter()
+    prepared = engines.ENGINES[engine](workload, quick)
+    setup_seconds = time.perf_counter() - setup_start
+    if prepared is None:
+        return None
+    run, extract = prepared
+    gc.collect()
+    # Timed: from the workload's floats to the loss and gradients as Python floats,
+    # including freeing the graph (a training loop pays for that too).
+    start = time.perf_counter()
+    result = run()
+    loss, grads = extract(result)
+    del result
+    seconds = time.perf_counter() - start
+    ref_loss, ref_grads = reference(workload, quick)
+    if len(grads) != len(ref_grads):
+        diff = float("inf")
+    else:
+        diff = max([abs(loss - ref_loss)] + [abs(g - r) for g, r in zip(grads, ref_grads)])
+    return {"seconds": seconds, "setup_seconds": setup_seconds, "loss": loss,
+            "max_abs_diff": diff, "n_grads": len(grads)}
+
+
+def _chain_graph(Value, steps):
+    x0 = Value(W.CHAIN_X0)
+    x = x0
+    for _ in range(steps):
+        x = x * W.CHAIN_MUL + W.CHAIN_ADD
+    return x
+
+
+def _count_nodes(root, parents_of):
+    seen, stack = {id(root)}, [root]
+    leaves = 0
+    while stack:
+        node = stack.pop()
+        ps = parents_of(node)
+        leaves += not ps
+        for p in ps:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return len(seen), leaves
+
+
+def memory(engine):
+    """Bytes per node of the W3-shaped chain with MEMORY_NODES nodes, leaves counted.
+
+    Each step x * 0.9999 + 0.0001 makes 4 nodes: two constant leaves (the plain numbers
+    become leaf Values in both engines) and two operation nodes.
+    """
+    if engine == "chainrule":
+        from autograd_core import Value
+        parents_of = lambda v: v.parents  # noqa: E731
+    elif engine == "micrograd":
+        from micrograd.engine import Value
+        sys.setrecursionlimit(1_000_000)
+        parents_of = lambda v: v._prev  # noqa: E731
+    else:
+        return None
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    root = _chain_graph(Value, W.MEMORY_NODES // 4)
+    built = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    nodes, leaves = _count_nodes(root, parents_of)
+    return {"nodes": nodes, "leaves": leaves, "bytes_per_node": built / nodes,
+            "bytes_per_op_node": built / (nodes - leaves)}
+
+
+def main(argv):
+    engine, workload = argv[0], argv[1]
+    quick = "--quick" in argv
+    result = memory(engine) if workload == "M" else timed(engine, workload, quick)
+    if result is None:
+        return 3
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
