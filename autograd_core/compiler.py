@@ -118,9 +118,11 @@ class CompiledGraph:
     returns the output. `.source` is the generated code.
     """
 
-    def __init__(self, source, inputs, root, order):
+    def __init__(self, source, inputs, root, order, watching=False):
         self.source = source
         self.inputs = tuple(inputs)
+        self.watched_values = []  # the watched nodes' values from the latest call
+        self._watching = watching
         self._root, self._order = root, order
         namespace = dict(_NAMESPACE, __builtins__={})
         exec(builtins_compile(source, "<autograd_core.compile>", "exec"), namespace)
@@ -132,13 +134,20 @@ class CompiledGraph:
     def __call__(self, values=None):
         values = self._check(values)
         try:
-            out, grads = self._function(values)
+            if self._watching:
+                out, grads, self.watched_values = self._function(values)
+            else:
+                out, grads = self._function(values)
         except (ArithmeticError, ValueError, TypeError) as error:
             self._replay(values, error)
             raise  # unreachable: _replay always raises
         if type(out) is not float or out - out != 0.0:
             # inf, nan or a complex number: an operation left the reals or overflowed
             self._replay(values, None)
+        for value, grad in zip(self.inputs, grads):
+            if grad - grad != 0.0:
+                raise OverflowError(f"compiled graph: the gradient of {value.label or 'an input'}"
+                                    f" is {grad!r}: a chain-rule product overflowed")
         return out, grads
 
     def backward(self):
@@ -198,11 +207,13 @@ def _eager(node, parents):
     return getattr(parents[0], op_name)()  # exp, log, tanh, sigmoid, relu, softplus
 
 
-def compile(root: Value, inputs) -> CompiledGraph:  # noqa: A001 - the natural name here
+def compile(root: Value, inputs, watch=()) -> CompiledGraph:  # noqa: A001 - the natural name
     """Compile the graph of `root` into straight-line Python (see the module docstring).
 
     inputs: the leaf Values of the graph whose values change between calls, in the order
     the compiled function takes and returns them.
+    watch: other nodes of the graph whose values each call also records, in
+    `.watched_values` (a training loop's per-example outputs, for instance).
     """
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value as its root, got {_describe(root)}")
@@ -224,12 +235,18 @@ def compile(root: Value, inputs) -> CompiledGraph:  # noqa: A001 - the natural n
         if id(value) in seen:
             raise ValueError(f"{what} is given twice")
         seen.add(id(value))
+    watch = list(watch)
+    for i, value in enumerate(watch):
+        if not isinstance(value, Value) or id(value) not in in_graph:
+            raise ValueError(f"compile: watch[{i}] must be a Value of this graph, "
+                             f"got {_describe(value)}")
     for node in order:
         op_info(node.op) if node.parents else None  # unknown ops fail here, clearly
-    return CompiledGraph(_generate(root, inputs, order), inputs, root, order)
+    return CompiledGraph(_generate(root, inputs, order, watch), inputs, root, order,
+                         bool(watch))
 
 
-def _generate(root, inputs, order):
+def _generate(root, inputs, order, watch=()):
     names = _Names()
     is_input = {id(v) for v in inputs}
     variable = {}     # id(node) -> its identifier, for nodes that depend on an input
@@ -282,7 +299,8 @@ def _generate(root, inputs, order):
         lines.append(f"    {unpack}{',' if len(inputs) == 1 else ''} = inputs")
     lines += ["    # forward"] + ["    " + line for line in forward]
     lines += ["    # backward"] + ["    " + line for line in backward]
-    lines.append(f"    return {result}, [{', '.join(grads)}]")
+    watched = f", [{', '.join(expression[id(v)] for v in watch)}]" if watch else ""
+    lines.append(f"    return {result}, [{', '.join(grads)}]{watched}")
     return "\n".join(lines) + "\n"
 
 

@@ -21,9 +21,18 @@ class SGD:
         self.lr = float(lr)
 
     def step(self):
+        """p.data -= lr * p.grad for every parameter, or none of them if any result would
+        not be a finite number (the training diverged): the model is never half-updated."""
         lr = self.lr
-        for p in self.params:
-            p.data -= lr * p.grad
+        new = [p.data - lr * p.grad for p in self.params]
+        for p, x in zip(self.params, new):
+            if x - x != 0.0:  # inf or nan
+                name = f" {p.label}" if p.label else ""
+                raise OverflowError(f"SGD: updating the parameter{name} (data {p.data!r}, grad "
+                                    f"{p.grad!r}) gives {x!r}; the training diverged, use a "
+                                    "smaller lr")
+        for p, x in zip(self.params, new):
+            p.data = x
 
     def zero_grad(self):
         for p in self.params:

@@ -344,3 +344,26 @@ def test_labels_and_numbers_cannot_inject_code(tmp_path):
     assert "__import__(" not in f.source
     assert f([2.0]) == (6.0, [3.0])
     assert not marker.exists()
+
+
+def test_watched_nodes_report_their_values_on_each_call():
+    from autograd_core import compile as compile_graph
+    w = Value(0.5, label="w")
+    hidden = [(w * x).tanh() for x in (1.0, -2.0, 3.0)]
+    loss = sum(h * h for h in hidden)
+    f = compile_graph(loss, [w], watch=hidden)
+    f([0.25])
+    assert f.watched_values == [math.tanh(0.25 * x) for x in (1.0, -2.0, 3.0)]
+    f([0.5])
+    assert f.watched_values == [h.data for h in hidden]
+    with pytest.raises(ValueError, match=r"watch\[0\]"):
+        compile_graph(loss, [w], watch=[Value(1.0)])
+
+
+def test_an_overflowing_gradient_is_an_error_not_inf():
+    from autograd_core import compile as compile_graph
+    x = Value(1e-20, label="x")
+    y = 1e300 * x * 1e10  # y = 1e290 is a float; dy/dx = 1e310 is not
+    f = compile_graph(y, [x])
+    with pytest.raises(OverflowError, match="gradient of x"):
+        f([1e-20])

@@ -183,3 +183,11 @@ def test_training_reduces_the_loss_on_xor():
         opt.step()
         losses.append(loss.data)
     assert losses[-1] < 0.05 < losses[0]
+
+
+def test_sgd_refuses_a_diverging_step_and_changes_nothing():
+    a, b = Value(1e300, label="a"), Value(2.0, label="b")
+    a.grad, b.grad = -1e300, 1.0
+    with pytest.raises(OverflowError, match="parameter a .*diverged"):
+        nn.SGD([b, a], lr=1e10).step()
+    assert (a.data, b.data) == (1e300, 2.0)
