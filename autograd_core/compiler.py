@@ -248,7 +248,6 @@ def compile(root: Value, inputs, watch=()) -> CompiledGraph:  # noqa: A001 - the
 
 def _generate(root, inputs, order, watch=()):
     names = _Names()
-    is_input = {id(v) for v in inputs}
     variable = {}     # id(node) -> its identifier, for nodes that depend on an input
     expression = {}   # id(node) -> the ast for its value (a Name or a constant)
     for value in inputs:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
+
+from chainrule.errors import fail
 
 EXAMPLES = """\
 examples:
@@ -77,17 +78,12 @@ def _digits(text):
     return n
 
 
-def _fail(message):
-    print(f"chainrule: error: {message}", file=sys.stderr)
-    return 2
-
-
 def run_neuron(args) -> int:
     from chainrule.demos import neuron_demo
     try:
         text, _ = neuron_demo(args.W, args.X, args.t, digits=args.digits)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     print(text)
     return 0
 

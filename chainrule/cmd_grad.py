@@ -14,6 +14,7 @@ import os
 import sys
 
 from chainrule import expr
+from chainrule.errors import fail
 
 EXAMPLES = """\
 examples:
@@ -74,13 +75,6 @@ def run(args) -> int:
         return fail(str(error), error.where())
     except CommandError as error:
         return fail(str(error))
-
-
-def fail(message: str, where: str = "") -> int:
-    print(f"chainrule: error: {message}", file=sys.stderr)
-    if where:
-        print(where, file=sys.stderr)
-    return 2
 
 
 def _run(args) -> int:

@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 
+from chainrule.errors import fail
 from nn.datasets import DATASETS
 
 EXAMPLES = """\
@@ -142,11 +143,6 @@ def _positive_int(text):
 
 
 # -------------------------------------------------------------------------- run
-def _fail(message):
-    print(f"chainrule: error: {message}", file=sys.stderr)
-    return 2
-
-
 def _prepare_out(out):
     """Make the output directory and prove it is writable, before any training."""
     try:
@@ -169,7 +165,7 @@ def run(args):
         config.resolved()
         _prepare_out(out)
     except (ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
 
     interactive = sys.stdout.isatty() and sys.stderr.isatty()
     bar = _progress_bar(config, interactive)
@@ -188,14 +184,14 @@ def run(args):
         return _interrupted()
     except ArithmeticError as error:
         # The engine raises instead of producing inf/nan; that means the steps diverged.
-        return _fail(f"training diverged ({error}); try a smaller --lr")
+        return fail(f"training diverged ({error}); try a smaller --lr")
     finally:
         if bar is not None:
             bar.close()
     try:
         paths = training.write_run(result, out)
     except (OSError, ValueError) as error:
-        return _fail(f"could not write the results to {out}: {error}")
+        return fail(f"could not write the results to {out}: {error}")
 
     summary = f"{config.dataset}: "
     if result.accuracy is not None:

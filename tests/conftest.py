@@ -1,4 +1,7 @@
-"""Shared test helpers: the torch float64 oracle."""
+"""Shared test helpers: the torch float64 oracle and running the chainrule command."""
+
+import contextlib
+import io
 
 import pytest
 
@@ -12,3 +15,15 @@ def tensor(x):
 
 def close(a, b, rel=1e-9, abs_=1e-12):
     return abs(a - b) <= abs_ + rel * abs(b)
+
+
+def run_cli(argv):
+    """(exit status, stdout, stderr) of `chainrule ARGV` run in-process, SystemExit included."""
+    from chainrule.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = main(argv)
+        except SystemExit as stop:
+            status = stop.code
+    return status, out.getvalue(), err.getvalue()

@@ -1,7 +1,5 @@
 """`chainrule grad`: printed gradients against finite differences, errors, files, --step."""
 
-import contextlib
-import io
 import math
 import os
 import re
@@ -13,20 +11,12 @@ import time
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from chainrule.cli import main
+from conftest import run_cli
 
 EXAMPLE = ["grad", "sigmoid(w*x + b)", "w=-1.2", "x=0.5", "b=0.1"]
 
 
-def run_main(argv):
-    """(exit status, stdout, stderr) of main(argv), SystemExit included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as stop:
-            status = stop.code
-    return status, out.getvalue(), err.getvalue()
+run_main = run_cli
 
 
 def printed_gradients(output):

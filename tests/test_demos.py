@@ -1,7 +1,5 @@
 """`chainrule demo`: printed numbers against Mazur's published ones, torch and closed forms."""
 
-import contextlib
-import io
 import math
 import re
 
@@ -10,7 +8,7 @@ import torch
 
 from autograd_core import Value
 from chainrule import demos
-from chainrule.cli import main
+from conftest import run_cli
 
 # Mazur's published numbers, typed in here from the article (not imported from the
 # module under test), with the decimals he gave.
@@ -24,14 +22,7 @@ PUBLISHED = {
 }
 
 
-def run_main(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as stop:
-            status = stop.code
-    return status, out.getvalue(), err.getvalue()
+run_main = run_cli
 
 
 def table_value(output, name, column=0):

@@ -16,19 +16,12 @@ from chainrule import training
 from chainrule.cli import main
 from nn import MLP
 from nn.datasets import load_dataset
+from conftest import run_cli
 
 QUICK = ["--samples", "40", "--epochs", "15", "--hidden", "4"]
 
 
-def run_main(argv):
-    """(exit status, stdout, stderr) of `chainrule ARGV`, SystemExit included."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            status = main(argv)
-        except SystemExit as stop:
-            status = stop.code
-    return status, out.getvalue(), err.getvalue()
+run_main = run_cli
 
 
 def train_cli(tmp_path, *args, name="run"):

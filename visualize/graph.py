@@ -15,7 +15,7 @@ from autograd_core.ops import op_info
 
 from .explain import node_names, symbolic_local
 
-__all__ = ["draw_graph", "render", "dot_binary", "FORMATS", "node_name"]
+__all__ = ["draw_graph", "render", "dot_binary", "write_atomically", "FORMATS", "node_name"]
 
 FORMATS = ("svg", "png")
 MAX_NODES = 1500  # dot takes minutes beyond a few thousand nodes; nobody can read it
@@ -155,7 +155,12 @@ def render(root: Value, path, format: str = "svg", **draw_options) -> str:
         raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
     dot_binary()  # a clear error if the engine is missing
     graph = draw_graph(root, **draw_options)
-    data = graph.pipe(format=format, quiet=True)
+    write_atomically(path, graph.pipe(format=format, quiet=True))
+    return path
+
+
+def write_atomically(path: str, data: bytes):
+    """Write beside the target, then rename over it: the file is whole or not there."""
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:
@@ -164,4 +169,3 @@ def render(root: Value, path, format: str = "svg", **draw_options) -> str:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return path

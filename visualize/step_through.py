@@ -261,14 +261,7 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
              "DATA": _json_for_script(data), "SVG": svg}
     # One pass, so a label that happens to read "@SVG@" is never substituted into.
     page = re.sub(r"@(TITLE|CSS|JS|DATA|SVG)@", lambda m: parts[m.group(1)], _TEMPLATE)
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    graph.write_atomically(path, page.encode("utf-8"))
     return path
 
 
