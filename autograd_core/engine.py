@@ -103,10 +103,10 @@ class Value:
         if b == 0.0:
             raise ZeroDivisionError(f"/: division by zero: {a!r} / {b!r}")
         out = a / b
-        d_b = -out / b
-        if d_b - d_b != 0.0:
+        d_a, d_b = 1.0 / b, -out / b
+        if d_a - d_a != 0.0 or d_b - d_b != 0.0:  # a tiny b: 1/b or a/b^2 overflowed
             raise _overflow("/", a, b)
-        return _node(out, (self, other), (1.0 / b, d_b), "/")
+        return _node(out, (self, other), (d_a, d_b), "/")
 
     @op("neg", "-a", a="-1", symbol="-")
     def __neg__(self):

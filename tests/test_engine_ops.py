@@ -211,3 +211,8 @@ def test_overflowing_sums_name_their_operation():
         value_sum([Value(1e308), Value(1e308)])
     with pytest.raises(OverflowError, match="^wsum: "):
         weighted_sum([1e308, 1e308], [1.0, 1.0], 0.0)
+
+
+def test_division_by_a_subnormal_raises_instead_of_an_inf_derivative():
+    with pytest.raises(OverflowError, match="^/: "):
+        Value(0.0) / 1e-320
