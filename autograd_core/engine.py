@@ -33,7 +33,11 @@ def _check_data(data, what="Value"):
         return data  # the common case first: the Real check below is slow (an ABC)
     if isinstance(data, bool) or not isinstance(data, Real):
         raise TypeError(f"{what} needs an int or float, got {_describe(data)}")
-    data = float(data)
+    try:
+        data = float(data)
+    except OverflowError:  # an int beyond the float range
+        raise ValueError(f"{what} needs a finite number, got an int of {len(str(abs(data)))} "
+                         "digits, too large for a float") from None
     if data != data or data in (_INF, -_INF):
         raise ValueError(f"{what} needs a finite number, got {data!r}")
     return data
@@ -167,7 +171,8 @@ class Value:
             raise ValueError(f"log: log is only defined for positive numbers, got {a!r}")
         local = 1.0 / a
         if local == _INF:
-            raise _overflow("log", a)
+            raise OverflowError(f"log: its derivative 1/a at a={a!r} is too large for a float; "
+                                "keep the input away from 0")
         return _node(math.log(a), (self,), (local,), "log")
 
     @op("tanh", "tanh(a)", a="1 - out**2")

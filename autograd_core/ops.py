@@ -4,7 +4,7 @@ Every operation in `engine.py` registers itself here with the `@op` decorator th
 right above its method, so the arithmetic and its derivative formulas are written in one
 place. Everything that explains an operation to a person reads from this table: the
 step-through text, the edge labels in graph pictures, the compiler's generated source and
-the docs (`python -m autograd_core.ops` prints the table as Markdown).
+the docs (`python -m autograd_core` prints the table as Markdown).
 
 Formulas are Python expressions over the names below, so tests can evaluate them and
 check that the text a student reads equals the number the engine stores:
@@ -119,6 +119,3 @@ def as_markdown() -> str:
         rows.append(f"| `{info.name}` | `{info.forward}` | `{derivs}` |")
     return "\n".join(rows)
 
-
-if __name__ == "__main__":
-    print(as_markdown())

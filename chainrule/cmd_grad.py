@@ -81,10 +81,11 @@ def _run(args) -> int:
     parsed = expr.parse(args.expression)
     values = expr.parse_assignments(args.assignments, parsed)
     outputs = [(option, path) for option, path in
-               (("svg", args.svg), ("png", args.png), ("html", args.html)) if path]
+               (("svg", args.svg), ("png", args.png), ("html", args.html)) if path is not None]
     for option, path in outputs:
         check_writable(path, option)
-    root, leaves = expr.build(parsed, values)
+    sources = {}
+    root, leaves = expr.build(parsed, values, sources=sources)
     root_name = root.label if root.parents else expr.root_name(parsed)
     steps = backward_steps(root, args.digits)
     # Files first: if one cannot be written, the run fails before printing anything.
@@ -98,7 +99,11 @@ def _run(args) -> int:
         print("at " + "  ".join(f"{name} = {values[name]!r}" for name in parsed.names),
               file=out)
     print(f"\nvalue: {root_name} = {fmt(root.data)}", file=out)
-    if parsed.names:
+    print_legend(root, sources, out)
+    interactive = args.step and sys.stdin.isatty()
+    if interactive:
+        pass  # the gradients are the answers: --step lets them fill in one step at a time
+    elif parsed.names:
         print("\ngradients:", file=out)
         for name in parsed.names:
             print(f"  d{root_name}/d{name} = {fmt(leaves[name].grad)}", file=out)
@@ -107,10 +112,21 @@ def _run(args) -> int:
     for option, path in outputs:
         print(f"wrote {path}", file=out)
 
-    if args.step and sys.stdin.isatty():
+    if interactive:
         return step_through_terminal(steps, parsed.names, args.digits, out)
     print_steps(steps, out)
     return 0
+
+
+def print_legend(root, sources, out):
+    """What the names n1, n2, ... in the steps stand for."""
+    from visualize.explain import node_names
+    names = node_names(root)
+    legend = sorted(((names[v], text) for v, text in sources.items()
+                     if v is not root and names[v] != text), key=lambda p: int(p[0][1:]))
+    if legend:
+        print("\nwhere " + "\n      ".join(f"{name} = {text}" for name, text in legend),
+              file=out)
 
 
 class ShownStep:
@@ -124,19 +140,15 @@ class ShownStep:
 
 
 def backward_steps(root, digits):
-    """Run the backward pass, keeping the steps a student needs to see.
-
-    Steps into constants (the 2 in 2*x) are left out: nobody asks for d/d2. Each kept
-    step records the parent's gradient before and after it, for the --step display.
-    """
+    """Run the backward pass; each step records the parent's gradient before and after it,
+    for the --step display. Steps into constants (the 2 in 2*x) are kept, so the text,
+    the picture and the step-through page show the same steps with the same numbers."""
     from visualize.explain import explain_backward, node_names
 
     names = node_names(root)
     shown = []
     for step, line in explain_backward(root, digits=digits):  # runs the backward pass
         parent = step.parent
-        if not parent.parents and not parent.label:
-            continue  # a constant
         after = parent.grad
         shown.append(ShownStep(len(shown) + 1, line, names[parent],
                                after - step.contribution, after))
@@ -147,7 +159,8 @@ def print_steps(steps, out):
     if not steps:
         print("\nno chain-rule steps: no variable goes through an operation here.", file=out)
         return
-    print(f"\nchain rule, step by step ({len(steps)} steps, output to inputs; "
+    count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
+    print(f"\nchain rule, step by step ({count}, output to inputs; "
           "+= adds one path's share):", file=out)
     width = len(str(len(steps)))
     for step in steps:
@@ -156,9 +169,17 @@ def print_steps(steps, out):
 
 def check_writable(path, option):
     """Fail before any work if an output file cannot be written."""
+    if not path.strip():
+        raise CommandError(f"--{option} needs a file name, got an empty one")
     folder = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise CommandError(f"--{option} {path}: that is a folder; give a file name")
+    if os.path.exists(path) and not os.path.isfile(os.path.realpath(path)):
+        raise CommandError(f"--{option} {path}: that is a folder or a device, not a file; "
+                           "give a file name")
+    if not path.lower().endswith("." + option):
+        raise CommandError(f"--{option} {path}: the name should end in .{option}, or the "
+                           "file's contents and its name would disagree")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CommandError(f"--{option} {path}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
         raise CommandError(f"--{option} {path}: the folder {folder} does not exist; create it "
                            "or choose another path")
@@ -168,19 +189,7 @@ def check_writable(path, option):
 
 
 def write_output(root, path, option):
-    # The step-through page runs its own backward pass, and leaf gradients accumulate
-    # across passes: keep every node's gradient as this run computed it.
-    from autograd_core import topological_order
-    nodes = topological_order(root)
-    grads = [v.grad for v in nodes]
-    try:
-        _write(root, path, option)
-    finally:
-        for v, g in zip(nodes, grads):
-            v.grad = g
-
-
-def _write(root, path, option):
+    """The picture or the step-through page (which leaves the graph's grads as they are)."""
     try:
         if option == "html":
             from visualize.step_through import step_through_html

@@ -247,7 +247,7 @@ def parse_assignments(items, expression: Expression) -> dict:
         raise ExpressionError(f"the variable{'s' if len(extra) > 1 else ''} "
                               f"{', '.join(extra)} {'do' if len(extra) > 1 else 'does'} not "
                               f"appear in the expression {expression.text.strip()!r}; "
-                              "remove it or check the spelling")
+                              f"remove {'them' if len(extra) > 1 else 'it'} or check the spelling")
     missing = [name for name in expression.names if name not in values]
     if missing:
         hint = " ".join(f"{name}=NUMBER" for name in missing)
@@ -264,19 +264,21 @@ def root_name(expression: Expression) -> str:
     return "_out"
 
 
-def build(expression: Expression, values: dict, root_label=None):
+def build(expression: Expression, values: dict, root_label=None, sources=None):
     """Build the graph: (root Value, {name: leaf Value}).
 
     Each variable is one leaf labelled by its name; an intermediate node is labelled by
     its own text, in parentheses, when that is short and appears once, so a step line
     reads d(w*x)/dw = x; longer ones stay unlabelled (the step lines call them n1, n2).
     Math errors (log of 0, division by zero, overflow) propagate from the engine with
-    its message, which names the operation.
+    its message, which names the operation. `sources`, if given, receives
+    {node: its text} for the unlabelled intermediate nodes, for a legend of n1, n2, ...
     """
     leaves = {name: Value(values[name], label=name) for name in expression.names}
     texts = {}
     _count_texts(expression.text, expression.tree, texts)
-    root = _build(expression.text, expression.tree, leaves, texts)
+    root = _build(expression.text, expression.tree, leaves, texts,
+                  {} if sources is None else sources)
     if root.parents:
         root.label = root_label or root_name(expression)
     return root, leaves
@@ -304,7 +306,7 @@ def _negated_number(node):
     return (sign, node) if isinstance(node, ast.Constant) else (None, None)
 
 
-def _build(text, node, leaves, texts):
+def _build(text, node, leaves, texts, sources):
     if isinstance(node, ast.Constant):
         return Value(_constant_value(text, node))
     if isinstance(node, ast.Name):
@@ -313,12 +315,12 @@ def _build(text, node, leaves, texts):
     if sign is not None:
         return Value(sign * _constant_value(text, literal))
     if isinstance(node, ast.UnaryOp):
-        operand = _build(text, node.operand, leaves, texts)
+        operand = _build(text, node.operand, leaves, texts, sources)
         if isinstance(node.op, ast.UAdd):
             return operand
         operation = operand.__neg__
     elif isinstance(node, ast.BinOp):
-        left = _build(text, node.left, leaves, texts)
+        left = _build(text, node.left, leaves, texts, sources)
         symbol = _BINARY[type(node.op)]
         exponent_sign, exponent = _negated_number(node.right)
         if symbol == "**" and exponent_sign is not None:
@@ -327,12 +329,12 @@ def _build(text, node, leaves, texts):
             n = exponent_sign * _constant_value(text, exponent)
             operation = lambda: left ** n  # noqa: E731
         else:
-            right = _build(text, node.right, leaves, texts)
+            right = _build(text, node.right, leaves, texts, sources)
             method = {"+": left.__add__, "-": left.__sub__, "*": left.__mul__,
                       "/": left.__truediv__, "**": left.__pow__}[symbol]
             operation = lambda: method(right)  # noqa: E731
     else:  # a checked call: one of FUNCTIONS with one argument
-        argument = _build(text, node.args[0], leaves, texts)
+        argument = _build(text, node.args[0], leaves, texts, sources)
         operation = getattr(argument, node.func.id)
     try:
         out = operation()
@@ -343,4 +345,6 @@ def _build(text, node, leaves, texts):
     label = _source(text, node)
     if len(label) <= SHORT_LABEL and texts.get(label) == 1:
         out.label = f"({label})"
+    else:
+        sources[out] = label
     return out

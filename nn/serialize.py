@@ -45,8 +45,13 @@ def atomic_write(path, write, mode="w"):
     If anything fails before the rename the temporary file is removed and the old
     `path` (if any) is untouched.
     """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
+    # Through a symlink to its target, never over a device or folder: a rename would
+    # replace them with a plain file.
+    path = os.path.realpath(os.fspath(path))
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise FileExistsError(f"cannot write {path}: it exists and is not a regular file "
+                              "(a folder or a device); choose a file name")
+    directory = os.path.dirname(path)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
                                suffix=".tmp")
     try:

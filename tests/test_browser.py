@@ -249,8 +249,8 @@ def test_hostile_label_is_shown_as_text(driver, tmp_path):
     line = by_id(driver, "step-line").get_attribute("textContent")
     texts = driver.execute_script(
         "return Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)")
-    assert line == f"dL/d{hostile} = dL/dL * dL/d{hostile} = 1.0000 * 3.0000 = 3.0000" \
-                   f"   [dL/d{hostile} = y]"
+    assert line == f"dL/d{hostile} = dL/dL * ∂L/∂{hostile} = 1.0000 * 3.0000 = 3.0000" \
+                   f"   [∂L/∂{hostile} = y]"
     assert hostile in texts
     assert driver.title.startswith("The backward pass of L")
 

@@ -70,3 +70,12 @@ def test_table_renders_as_markdown():
     from autograd_core.ops import as_markdown
     text = as_markdown()
     assert "| `*` | `a * b` | `d out/da = b, d out/db = a` |" in text
+
+
+def test_python_m_autograd_core_prints_the_whole_table():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "autograd_core"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stderr == ""
+    for name in OPS:
+        assert f"| `{name}` |" in out.stdout

@@ -204,3 +204,17 @@ def test_save_into_a_missing_directory_fails_clearly(model, tmp_path):
 
 def test_model_file_error_is_exported():
     assert nn.ModelFileError is ModelFileError and issubclass(ModelFileError, ValueError)
+
+
+def test_save_refuses_a_device_and_writes_through_a_symlink(tmp_path):
+    import os
+    from nn import MLP
+    model = MLP(2, [2, 1], seed=0)
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        model.save("/dev/null")
+    assert not os.path.isfile("/dev/null")
+    target = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    model.save(link)
+    assert link.is_symlink() and MLP.load(target).parameters()[0].data == model.parameters()[0].data

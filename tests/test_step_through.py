@@ -24,11 +24,11 @@ torch = pytest.importorskip("torch")
 # sigmoid(w*x + b) at w=-1.2, x=0.5, b=0.1, checked by hand: net = -0.5,
 # L = sigmoid(-0.5) = 0.37754..., dL/dnet = L(1-L) = 0.23500...
 NEURON_LINES = [
-    "dL/dn2 = dL/dL * dL/dn2 = 1.0000 * 0.2350 = 0.2350   [dL/dn2 = L * (1 - L)]",
-    "dL/dn1 = dL/dn2 * dn2/dn1 = 0.2350 * 1.0000 = 0.2350   [dn2/dn1 = 1]",
-    "dL/db = dL/dn2 * dn2/db = 0.2350 * 1.0000 = 0.2350   [dn2/db = 1]",
-    "dL/dw = dL/dn1 * dn1/dw = 0.2350 * 0.5000 = 0.1175   [dn1/dw = x]",
-    "dL/dx = dL/dn1 * dn1/dx = 0.2350 * -1.2000 = -0.2820   [dn1/dx = w]",
+    "dL/dn2 = dL/dL * ∂L/∂n2 = 1.0000 * 0.2350 = 0.2350   [∂L/∂n2 = L * (1 - L)]",
+    "dL/dn1 = dL/dn2 * ∂n2/∂n1 = 0.2350 * 1.0000 = 0.2350   [∂n2/∂n1 = 1]",
+    "dL/db = dL/dn2 * ∂n2/∂b = 0.2350 * 1.0000 = 0.2350   [∂n2/∂b = 1]",
+    "dL/dw = dL/dn1 * ∂n1/∂w = 0.2350 * 0.5000 = 0.1175   [∂n1/∂w = x]",
+    "dL/dx = dL/dn1 * ∂n1/∂x = 0.2350 * -1.2000 = -0.2820   [∂n1/∂x = w]",
 ]
 
 
@@ -177,8 +177,8 @@ def test_hostile_label_and_title_are_escaped(tmp_path):
     data = page_data(text)  # the JSON still decodes to the exact label
     assert HOSTILE in data["names"].values()
     lines = [s["line"] for s in data["steps"] if s["parent_name"] == HOSTILE]
-    assert lines == [f"dL/d{HOSTILE} = dL/dL * dL/d{HOSTILE} = 1.0000 * 3.0000 = 3.0000"
-                     f"   [dL/d{HOSTILE} = y]"]
+    assert lines == [f"dL/d{HOSTILE} = dL/dL * ∂L/∂{HOSTILE} = 1.0000 * 3.0000 = 3.0000"
+                     f"   [∂L/∂{HOSTILE} = y]"]
     assert text.count('class="grad"') == 3  # "@SVG@" in a label did not pull in a second SVG
 
 

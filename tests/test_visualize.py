@@ -102,3 +102,18 @@ def test_value_shows_its_graph_in_jupyter():
     bundle = neuron()._repr_mimebundle_()
     assert bundle["text/plain"].startswith("Value(")
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+def test_render_writes_through_symlinks_and_never_replaces_a_device(tmp_path):
+    z = neuron()
+    target = tmp_path / "target.svg"
+    target.write_text("old")
+    link = tmp_path / "link.svg"
+    link.symlink_to(target)
+    render(z, link)
+    assert link.is_symlink() and target.read_text().startswith("<?xml")
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        render(z, "/dev/null")
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+    with pytest.raises(FileExistsError, match="not a regular file"):
+        render(z, tmp_path)  # a folder

@@ -60,17 +60,19 @@ def symbolic_local(node: Value, index: int, names: dict) -> str:
 
 
 def step_line(step, names: dict, root: Value, digits: int = 4, accumulates: bool = False) -> str:
-    """'dL/dw = dL/dz * dz/dw = 0.2350 * 0.5000 = 0.1175   [dz/dw = x]'.
+    """'dL/dw = dL/dz * ∂z/∂w = 0.2350 * 0.5000 = 0.1175   [∂z/∂w = x]'.
 
-    With `accumulates` (the parent feeds more than one node) the line reads '+=', since
-    this step adds one path's share to the parent's gradient.
+    d is the derivative of the output (complete for the node, growing for the parent);
+    ∂ is the node's local derivative, stored in the forward pass. With `accumulates`
+    (the parent feeds more than one node) the line reads '+=', since this step adds one
+    path's share to the parent's gradient.
     """
     r, n, p = names[root], names[step.node], names[step.parent]
     eq = "+=" if accumulates else "="
     f = f"{{:.{digits}f}}"
-    return (f"d{r}/d{p} {eq} d{r}/d{n} * d{n}/d{p} = {f.format(step.upstream)} * "
+    return (f"d{r}/d{p} {eq} d{r}/d{n} * ∂{n}/∂{p} = {f.format(step.upstream)} * "
             f"{f.format(step.local)} = {f.format(step.contribution)}"
-            f"   [d{n}/d{p} = {symbolic_local(step.node, step.index, names)}]")
+            f"   [∂{n}/∂{p} = {symbolic_local(step.node, step.index, names)}]")
 
 
 def explain_backward(root: Value, digits: int = 4):

@@ -160,7 +160,15 @@ def render(root: Value, path, format: str = "svg", **draw_options) -> str:
 
 
 def write_atomically(path: str, data: bytes):
-    """Write beside the target, then rename over it: the file is whole or not there."""
+    """Write beside the target, then rename over it: the file is whole or not there.
+
+    A symlink is written through to its target; a folder or device is refused, since
+    the rename would replace it with a plain file.
+    """
+    path = os.path.realpath(path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise FileExistsError(f"cannot write {path}: it exists and is not a regular file "
+                              "(a folder or a device); choose a file name")
     tmp = f"{path}.tmp{os.getpid()}"
     try:
         with open(tmp, "wb") as f:

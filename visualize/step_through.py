@@ -159,48 +159,8 @@ def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
                 by_edge[(title, int(g.get("data-edge-index")))] = g
     for s in steps:
         by_edge[(f"{s['parent']}->{s['node']}_op", s["index"])].set("data-step", str(s["number"]))
-    _add_name_tags(tree, order, svg_name, names)
     tree.set("class", "graph")
     return ET.tostring(tree, encoding="unicode")
-
-
-_POINT = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
-TAG_SPACE = 12  # room added above the drawing for the name tags of the top row
-
-
-def _add_name_tags(tree, order, svg_name, names):
-    """Write each unlabelled result's name (n1, n2, ..., L) just above its box.
-
-    The chain-rule lines call intermediate results n1, n2, ...; the boxes of
-    draw_graph show no name for them, and a student must see which box is "n3".
-    """
-    q = lambda tag: f"{{{SVG_NS}}}{tag}"  # noqa: E731
-    tagged = {svg_name[v]: names[v] for v in order if v.parents and not v.label}
-    for g in tree.iter(q("g")):
-        name = g.get("data-name")
-        if g.get("class") != "node" or name not in tagged:
-            continue
-        outline = next((c for c in g if c.tag in (q("polygon"), q("path"))), None)
-        if outline is None:
-            continue
-        points = _POINT.findall(outline.get("points") or outline.get("d") or "")
-        if not points:
-            continue
-        x = min(float(px) for px, _ in points)
-        y = min(float(py) for _, py in points)
-        tag = ET.SubElement(g, q("text"), {
-            "class": "name-tag", "x": f"{x + 2:.2f}", "y": f"{y - 3:.2f}",
-            "font-family": "Helvetica,sans-Serif", "font-size": "10.00",
-            "font-style": "italic", "fill": "#1f5fbf"})
-        tag.text = tagged[name]
-    # Grow the picture upwards so the tags of the top row are not cut off.
-    box = (tree.get("viewBox") or "").split()
-    if len(box) == 4:
-        x0, y0, w, h = (float(b) for b in box)
-        tree.set("viewBox", f"{x0:.2f} {y0 - TAG_SPACE:.2f} {w:.2f} {h + TAG_SPACE:.2f}")
-        height = tree.get("height") or ""
-        if height.endswith("pt"):
-            tree.set("height", f"{float(height[:-2]) + TAG_SPACE:.2f}pt")
 
 
 def _json_for_script(data) -> str:
