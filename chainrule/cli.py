@@ -35,12 +35,21 @@ class ChainruleParser(argparse.ArgumentParser):
         super().error(message)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = ChainruleParser(
         prog="chainrule",
         description="Step through backpropagation: gradients, pictures, demos, training.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"chainrule.{name}").register(sub)
