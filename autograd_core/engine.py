@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import math
-from numbers import Real
 
 from .ops import op, relu as _relu, sigmoid as _sigmoid, softplus as _softplus
 
@@ -31,8 +30,9 @@ def _check_data(data, what="Value"):
     """The float a user's number stands for, or a one-line error saying what is wrong."""
     if type(data) is float and data - data == 0.0:
         return data  # the common case first: the Real check below is slow (an ABC)
-    if isinstance(data, bool) or not isinstance(data, Real):
-        raise TypeError(f"{what} needs an int or float, got {_describe(data)}")
+    if isinstance(data, bool) or not isinstance(data, (int, float)):
+        raise TypeError(f"{what} needs an int or float, got {_describe(data)}; "
+                        "convert it with float(...)")
     try:
         data = float(data)
     except OverflowError:  # an int beyond the float range
@@ -127,7 +127,7 @@ class Value:
             raise ValueError(f"**: the derivative of a**{n!r} is infinite at a=0.0; "
                              "keep the base away from 0")
         else:
-            local = n * _power(a, n - 1.0, "**")
+            local = _power_derivative(a, n, n)
         # Integral exponents print as "**2"; others keep repr so the op string is exact.
         exponent = repr(int(n)) if n == int(n) and abs(n) < 1e15 else repr(n)
         return _node(out, (self,), (local,), "**" + exponent)
@@ -147,7 +147,10 @@ class Value:
             d_b = 0.0  # a**b * ln(a) -> 0 as a -> 0+ for b > 0
         else:
             d_b = out * math.log(a)
-        d_a = b * _power(a, b - 1.0, "**")
+        d_a = _power_derivative(a, b, b)
+        if d_b - d_b != 0.0:
+            raise OverflowError(f"**: its derivative a**b * ln(a) at a={a!r}, b={b!r} is too "
+                                "large for a float")
         return _node(out, (self, other), (d_a, d_b), "**")
 
     def __pow__(self, exponent):
@@ -271,10 +274,22 @@ def _constant(x, op_name):
         return _node(x, (), (), "")  # the common case: a finite float needs no checks
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, Real):
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
         raise TypeError(f"{op_name}: cannot combine a Value with {_describe(x)}; "
                         "use an int, float or Value")
     return _node(_check_data(x, f"{op_name} operand"), (), (), "")
+
+
+def _power_derivative(a, n, factor):
+    """factor * a**(n - 1), or an error that says it is the derivative that overflowed."""
+    try:
+        local = factor * _power(a, n - 1.0, "**")
+    except OverflowError:
+        local = math.inf
+    if local - local != 0.0:
+        raise OverflowError(f"**: its derivative {factor!r} * a**({n!r} - 1) at a={a!r} is too "
+                            "large for a float; keep the base away from 0")
+    return local
 
 
 def _power(a, n, op_name):

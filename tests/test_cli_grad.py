@@ -127,8 +127,8 @@ def test_svg_and_png_files(tmp_path):
     text = svg.read_text()
     assert "<svg" in text and "0.1175" in text  # w's grad is drawn
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {svg}" in out and os.listdir(tmp_path) == sorted(["g.svg", "g.png"]) or \
-        sorted(os.listdir(tmp_path)) == ["g.png", "g.svg"]
+    assert f"wrote {svg}" in out and f"wrote {png}" in out
+    assert sorted(os.listdir(tmp_path)) == ["g.png", "g.svg"]
 
 
 def test_html_file(tmp_path):
@@ -302,13 +302,21 @@ expressions = st.recursive(leaf(), extend, max_leaves=8)
 @given(expressions, st.tuples(*[st.floats(-2.0, 2.0, allow_nan=False)] * 3))
 def test_random_expressions_match_finite_differences(expression, point):
     text, f = expression
-    env = dict(zip(VARIABLES, point))
+    # 3 decimals: away from the tiny numbers where only a derivative (not the value)
+    # leaves the float range, which the plain-math reference below cannot see.
+    env = dict(zip(VARIABLES, (round(x, 3) for x in point)))
     used = [n for n in VARIABLES if re.search(rf"\b{n}\b", text)]
+    assume(used)  # expressions without variables are covered by the parser tests
     status, out, err = run_main(["grad", "--digits", "12", "--", text]
                                 + [f"{n}={env[n]!r}" for n in used])
     assert "Traceback" not in err
     if status == 2:  # a valid expression can only fail by its math, at a point
         assert err.startswith("chainrule: error: cannot compute "), err
+        try:
+            reference = f(env)
+        except (ValueError, ZeroDivisionError, OverflowError):
+            return  # plain math fails here too
+        assert not math.isfinite(reference), f"{text} at {env}: {err}"
         return
     assert status == 0, err
 
@@ -318,9 +326,6 @@ def test_random_expressions_match_finite_differences(expression, point):
             raise OverflowError
         return value
 
-    if not used:
-        assert "no variables" in out
-        return
     grads = printed_gradients(out)
     assert sorted(grads) == sorted(used)
     for name in used:

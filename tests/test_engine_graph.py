@@ -132,15 +132,21 @@ def test_trace_upstream_is_complete_when_a_node_is_visited():
     x = Value(0.3)
     h = x.tanh()
     y = h * h + h  # h feeds two nodes: its gradient is complete only after both
+    seen = 0
     for step in trace_backward(y):
+        assert step.upstream == step.node.grad  # upstream is node.grad at that moment
         if step.node is h:
+            seen += 1
             assert close(step.upstream, 2 * h.data + 1)
+    assert seen == 1
 
 
 def test_gradcheck_passes_and_returns_analytic_gradients():
     grads = gradcheck(lambda v: (v[0] * v[1]).sigmoid() + v[0] ** 2, [0.5, -1.5])
     s = 1 / (1 + __import__("math").exp(0.75))
+    assert len(grads) == 2
     assert close(grads[0], s * (1 - s) * -1.5 + 1.0, rel=1e-12)
+    assert close(grads[1], s * (1 - s) * 0.5, rel=1e-12)
 
 
 def test_gradcheck_catches_a_corrupted_local_derivative_and_names_the_input():
@@ -187,3 +193,17 @@ def test_repr_is_informative():
     v = Value(2.0, label="w") * 3
     assert repr(v) == "Value(data=6.0, grad=0.0, op='*')"
     assert "label='w'" in repr(Value(2.0, label="w"))
+
+
+def test_gradcheck_lists_every_disagreeing_input_and_honours_its_tolerances():
+    def f(v):
+        out = v[0] * v[1] * v[2]
+        first = out.parents[0]  # v0 * v1
+        first.local_grads = (first.local_grads[0] + 1e-3, first.local_grads[1] + 1e-3)
+        return out
+    with pytest.raises(AssertionError) as info:
+        gradcheck(f, [0.5, 2.0, 1.0])
+    message = str(info.value)
+    assert "input 0" in message and "input 1" in message and "input 2" not in message
+    gradcheck(f, [0.5, 2.0, 1.0], atol=1e-2)        # a loose tolerance lets it pass
+    gradcheck(f, [0.5, 2.0, 1.0], rtol=1e-2, atol=0)

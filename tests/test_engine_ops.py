@@ -130,7 +130,9 @@ def test_local_grads_are_computed_in_the_forward_pass():
 
 # ------------------------------------------------------------------ bad data and bad math
 
-@pytest.mark.parametrize("bad", [True, False, "1.0", None, 1 + 2j, [1.0], object()])
+@pytest.mark.parametrize("bad", [True, False, "1.0", None, 1 + 2j, [1.0], object(),
+                                 __import__("fractions").Fraction(1, 2),
+                                 __import__("decimal").Decimal("0.5")])
 def test_value_rejects_non_numbers_with_typeerror_naming_it(bad):
     with pytest.raises(TypeError, match=type(bad).__name__):
         Value(bad)
@@ -162,24 +164,24 @@ def test_log_of_non_positive_raises_naming_log_and_operand(x):
 
 
 def test_division_by_zero_names_the_operation():
-    with pytest.raises(ZeroDivisionError, match="/"):
+    with pytest.raises(ZeroDivisionError, match=r"^/: .*1\.0 / 0\.0"):
         Value(1.0) / 0
-    with pytest.raises(ZeroDivisionError, match="/"):
-        1.0 / Value(0.0)
-    with pytest.raises(ZeroDivisionError, match=r"\*\*"):
+    with pytest.raises(ZeroDivisionError, match=r"^/: .*2\.5 / 0\.0"):
+        2.5 / Value(0.0)
+    with pytest.raises(ZeroDivisionError, match=r"^\*\*: .*-1"):
         Value(0.0) ** -1
 
 
 def test_negative_base_to_non_integer_power():
     with pytest.raises(ValueError, match=r"-8\.0"):
         Value(-8.0) ** (1 / 3)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match=r"^\*\*: .*negative.*-2\.0"):
         Value(-2.0) ** Value(0.5)
     assert (Value(-2.0) ** 3).data == -8.0  # integer powers of negatives are fine
 
 
 def test_exp_overflow_names_the_input():
-    with pytest.raises(OverflowError, match="710"):
+    with pytest.raises(OverflowError, match=r"^exp: exp\(710\.0\)"):
         Value(710.0).exp()
 
 

@@ -13,17 +13,19 @@ TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
              "linear": lambda x: x}
 
 
-def torch_forward(model, x):
-    """The same network in torch float64, built from the model's weights."""
+def torch_forward(model, x, activations):
+    """The same network in torch float64: the model's weights, the activations the test
+    asked for (not read back from the model, so wrong wiring shows up)."""
     params = []
     h = torch.tensor(x, dtype=torch.float64)
-    for layer in model.layers:
+    assert len(activations) == len(model.layers)
+    for layer, activation in zip(model.layers, activations):
         W = torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64,
                          requires_grad=True)
         b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
                          requires_grad=True)
         params += [W, b]
-        h = TORCH_ACT[layer.neurons[0].activation](W @ h + b)
+        h = TORCH_ACT[activation](W @ h + b)
     return h, params
 
 
@@ -44,11 +46,14 @@ def test_mlp_forward_and_gradients_match_torch(activation, sizes):
     outs = out if isinstance(out, list) else [out]
     loss = nn.mse_loss(outs, [0.3] * len(outs))
     loss.backward()
-    h, params = torch_forward(model, x)
+    h, params = torch_forward(model, x, [activation] * len(sizes))
     t_loss = ((h - 0.3) ** 2).mean()
     t_loss.backward()
     assert close(loss.data, t_loss.item())
-    for p, g in zip(model.parameters(), torch_grads_in_our_order(params)):
+    expected = torch_grads_in_our_order(params)
+    assert len(model.parameters()) == len(expected) == sum(
+        n_out * (n_in + 1) for n_in, n_out in zip([3] + sizes, sizes))
+    for p, g in zip(model.parameters(), expected):
         assert close(p.grad, g, abs_=1e-13), p.label
 
 
@@ -163,6 +168,8 @@ def test_loss_errors():
         nn.mse_loss([Value(1.0), Value(2.0)], [1.0, 2.0, 3.0])
     with pytest.raises(ValueError, match="bce_with_logits"):
         nn.bce_with_logits([Value(1.0)], [1.0, 0.0])
+    with pytest.raises(ValueError, match="binary_cross_entropy: 1 predictions but 2"):
+        nn.binary_cross_entropy([Value(0.5)], [1.0, 0.0])
     with pytest.raises(ValueError, match=r"not inside \(0, 1\)"):
         nn.binary_cross_entropy([Value(1.0)], [1.0])
     with pytest.raises(ValueError, match=r"\[0.0, 1.0\]"):

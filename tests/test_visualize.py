@@ -117,3 +117,17 @@ def test_render_writes_through_symlinks_and_never_replaces_a_device(tmp_path):
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
     with pytest.raises(FileExistsError, match="not a regular file"):
         render(z, tmp_path)  # a folder
+
+
+def test_draw_graph_is_a_digraph_with_one_node_per_value_and_per_operation():
+    import graphviz
+    z = neuron()
+    graph = draw_graph(z)
+    assert isinstance(graph, graphviz.Digraph)
+    order = topological_order(z)
+    value_nodes = re.findall(r"^\s*v\d+ \[", graph.source, flags=re.M)
+    op_nodes = re.findall(r"^\s*v\d+_op \[", graph.source, flags=re.M)
+    assert len(value_nodes) == len(order)
+    assert len(op_nodes) == sum(1 for v in order if v.parents)
+    constant = Value(2.0) * Value(3.0, label="w")  # an unlabelled leaf shows no label field
+    assert "{data 2 | grad 0}" in draw_graph(constant).source
