@@ -120,7 +120,7 @@ def main(argv=None):
     compiled = [results[w]["chainrule-compiled"][0]["setup_seconds"] for w in results
                 if results[w].get("chainrule-compiled")]
     if compiled:
-        lines.append(f"- compile once (build the graph, generate and compile the source): "
+        lines.append("- compile once (build the graph, generate and compile the source): "
                      + ", ".join(fmt_seconds(s) for s in compiled))
 
     if "M" in workloads:

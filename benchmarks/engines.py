@@ -92,20 +92,8 @@ def _chainrule_mlp(workload, fused):
     return model, params, build, Value
 
 
-@engine("chainrule")
-def setup_chainrule(workload, quick, fused=True):
-    from autograd_core import Value
-
-    steps, n_products = sizes(quick)
-    if workload in ("W1", "W2"):
-        model, params, build, _ = _chainrule_mlp(workload, fused)
-
-        def run():
-            loss = build()
-            model.zero_grad()
-            loss.backward()
-            return loss
-        return run, (lambda loss: (loss.data, [p.grad for p in params]))
+def _scalar_workload(Value, workload, steps, n_products):
+    """W3 and W4 written once for any scalar engine with micrograd's interface."""
     if workload == "W3":
         def run():
             x0 = Value(W.CHAIN_X0)
@@ -124,6 +112,23 @@ def setup_chainrule(workload, quick, fused=True):
         root.backward()
         return root, va, vb
     return run, (lambda r: (r[0].data, [v.grad for v in r[1]] + [v.grad for v in r[2]]))
+
+
+@engine("chainrule")
+def setup_chainrule(workload, quick, fused=True):
+    from autograd_core import Value
+
+    steps, n_products = sizes(quick)
+    if workload in ("W1", "W2"):
+        model, params, build, _ = _chainrule_mlp(workload, fused)
+
+        def run():
+            loss = build()
+            model.zero_grad()
+            loss.backward()
+            return loss
+        return run, (lambda loss: (loss.data, [p.grad for p in params]))
+    return _scalar_workload(Value, workload, steps, n_products)
 
 
 @engine("chainrule-unfused")
@@ -199,24 +204,7 @@ def setup_micrograd(workload, quick):
             loss.backward()
             return loss
         return run, (lambda loss: (loss.data, [float(p.grad) for p in params]))
-    if workload == "W3":
-        def run():
-            x0 = Value(W.CHAIN_X0)
-            x = x0
-            for _ in range(steps):
-                x = x * W.CHAIN_MUL + W.CHAIN_ADD
-            x.backward()
-            return x, x0
-        return run, (lambda r: (r[0].data, [r[1].grad]))
-    a, b = W.product_factors(n_products)
-
-    def run():
-        va = [Value(x) for x in a]
-        vb = [Value(y) for y in b]
-        root = W.pairwise_sum([x * y for x, y in zip(va, vb)], operator.add)
-        root.backward()
-        return root, va, vb
-    return run, (lambda r: (r[0].data, [v.grad for v in r[1]] + [v.grad for v in r[2]]))
+    return _scalar_workload(Value, workload, steps, n_products)
 
 
 # ------------------------------------------------------------- PyTorch, vectorised

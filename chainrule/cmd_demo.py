@@ -8,8 +8,8 @@
 from __future__ import annotations
 
 import argparse
-import math
 
+from chainrule.argtypes import digits, finite_float
 from chainrule.errors import fail
 
 EXAMPLES = """\
@@ -37,11 +37,11 @@ def register(subparsers):
         epilog="examples:\n  chainrule demo neuron\n  chainrule demo neuron --W 0.5 --X -2 "
                "--t 0 --digits 6\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    neuron.add_argument("--W", type=_number, default=0.6, help="the weight (default 0.6)")
-    neuron.add_argument("--X", type=_number, default=1.5, help="the input (default 1.5)")
-    neuron.add_argument("--t", type=_number, default=1.0,
+    neuron.add_argument("--W", type=finite_float, default=0.6, help="the weight (default 0.6)")
+    neuron.add_argument("--X", type=finite_float, default=1.5, help="the input (default 1.5)")
+    neuron.add_argument("--t", type=finite_float, default=1.0,
                         help="the target, in [0, 1] (default 1)")
-    neuron.add_argument("--digits", type=_digits, default=4, metavar="N",
+    neuron.add_argument("--digits", type=digits, default=4, metavar="N",
                         help="decimal places (default 4)")
     neuron.set_defaults(run=run_neuron)
 
@@ -52,30 +52,11 @@ def register(subparsers):
                     "ones, and the output and hidden delta rules.",
         epilog="examples:\n  chainrule demo mazur\n  chainrule demo mazur --digits 12\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    mazur.add_argument("--digits", type=_digits, default=9, metavar="N",
+    mazur.add_argument("--digits", type=digits, default=9, metavar="N",
                        help="decimal places (default 9, as published)")
     mazur.set_defaults(run=run_mazur)
     return parser
 
-
-def _number(text):
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"{text!r}: give a finite number")
-    return x
-
-
-def _digits(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
-    if not 0 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"{n} is out of range; use 0 to 17")
-    return n
 
 
 def run_neuron(args) -> int:

@@ -14,6 +14,7 @@ import os
 import sys
 
 from chainrule import expr
+from chainrule.argtypes import digits
 from chainrule.errors import fail
 
 EXAMPLES = """\
@@ -45,7 +46,7 @@ def register(subparsers):
                         help='the expression, quoted, e.g. "sigmoid(w*x + b)"')
     parser.add_argument("assignments", metavar="NAME=NUMBER", nargs="*",
                         help="a value for each variable, e.g. w=-1.2 x=0.5")
-    parser.add_argument("--digits", type=_digits, default=4, metavar="N",
+    parser.add_argument("--digits", type=digits, default=4, metavar="N",
                         help="decimal places shown (default 4)")
     parser.add_argument("--svg", metavar="FILE", help="also draw the graph as SVG to FILE")
     parser.add_argument("--png", metavar="FILE", help="also draw the graph as PNG to FILE")
@@ -57,15 +58,6 @@ def register(subparsers):
     parser.set_defaults(run=run)
     return parser
 
-
-def _digits(text):
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number; use e.g. --digits 6")
-    if not 0 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"{n} is out of range; use 0 to 17")
-    return n
 
 
 def run(args) -> int:

@@ -7,11 +7,11 @@ command line around them: arguments, the progress bar, messages and exit codes.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import tempfile
 
+from chainrule.argtypes import finite_float, whole_number
 from chainrule.errors import fail
 from nn.datasets import DATASETS
 
@@ -56,7 +56,7 @@ def register(subparsers):
     parser.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                         help="examples per gradient step; the gradient is the batch "
                              "average (default: the whole dataset)")
-    parser.add_argument("--seed", type=_int, default=0,
+    parser.add_argument("--seed", type=whole_number, default=0,
                         help="seeds the data, the initial weights and the batch order "
                              "(default 0)")
     parser.add_argument("--samples", type=_positive_int, default=None, metavar="N",
@@ -104,39 +104,22 @@ _activation = _choice("activation", ("sigmoid", "tanh", "relu"))
 _loss = _choice("loss", ("bce", "mse"))
 
 
-def _float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
 def _positive_float(text):
-    value = _float(text)
+    value = finite_float(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
     return value
 
 
 def _noise(text):
-    value = _float(text)
+    value = finite_float(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 
-def _int(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
 def _positive_int(text):
-    value = _int(text)
+    value = whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
     return value
