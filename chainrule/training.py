@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from autograd_core import compile as compile_graph, paused_gc
+from autograd_core.ops import sigmoid
 from nn import MLP, SGD, bce_with_logits, mse_loss
 from nn.datasets import DATASETS, load_dataset
 from nn.serialize import atomic_write
@@ -33,7 +34,7 @@ __all__ = ["TrainConfig", "TrainResult", "LOSSES", "default_lr", "engine_step", 
 #        stable for any z; class 1 when z > 0.
 #   mse: for classification the output is a probability (sigmoid output layer), class 1
 #        when it is > 0.5; for regression the output is linear.
-LOSSES = ("bce", "mse")
+LOSSES = {"bce": bce_with_logits, "mse": mse_loss}
 
 # Default learning rates, found by trying (full batch, 300 epochs). Sigmoid units at
 # 1.5 take moons to >= 99% for seeds 0-3 with a loss that falls every epoch (2.0
@@ -117,7 +118,7 @@ def build_model(config, nin, task):
 def engine_step(model, loss_name):
     """The reference step function: the engine's forward pass and backward()."""
     params = model.parameters()
-    loss_fn = bce_with_logits if loss_name == "bce" else mse_loss
+    loss_fn = LOSSES[loss_name]
 
     def step(X, y):
         for p in params:
@@ -139,7 +140,7 @@ def compiled_step(model, loss_name):
     same batch (full-batch training); a different batch is compiled anew.
     """
     params = model.parameters()
-    loss_fn = bce_with_logits if loss_name == "bce" else mse_loss
+    loss_fn = LOSSES[loss_name]
     cache = {"key": None, "function": None}
 
     def step(X, y):
@@ -171,7 +172,7 @@ def _accuracy(outputs, y, loss_name):
 
 def evaluate(model, X, y, loss_name, task):
     """(loss, accuracy) of the model on all of X, y; accuracy is None for regression."""
-    loss_fn = bce_with_logits if loss_name == "bce" else mse_loss
+    loss_fn = LOSSES[loss_name]
     with paused_gc():
         outputs = [model(x) for x in X]
         loss = loss_fn(outputs, y).data
@@ -341,12 +342,8 @@ def _predict(model, points, loss_name):
     with paused_gc():
         outs = [model(p).data for p in points]
     if loss_name == "bce":
-        outs = [_sigmoid(z) for z in outs]
+        outs = [sigmoid(z) for z in outs]
     return outs
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
 def plot_boundary(result, path, resolution=80):
