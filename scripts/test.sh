@@ -1,16 +1,26 @@
 #!/usr/bin/env bash
-# Install chainrule with its test tools into .venv (and, for the browser tests, Debian's
-# chromium and chromium-driver when missing), then run the whole test suite.
+# Install chainrule with its test tools into .venv, plus what the tests need from Debian
+# when missing (chromium and chromium-driver for the browser tests, pypy3 for running
+# the core engine tests on a second interpreter, texlive's pdflatex for the worksheets),
+# then run the whole test suite: once under CPython, then tests/core under PyPy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+[ -x /usr/bin/chromedriver ] || need+=(chromium-driver)
+command -v pypy3 >/dev/null || need+=(pypy3)
+command -v pdflatex >/dev/null || need+=(texlive-latex-base)
+if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        echo "installing chromium and chromium-driver for the browser tests..."
+        echo "installing ${need[*]} for the tests..."
         apt-get update -qq >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
     else
-        echo "note: chromium/chromedriver missing and not root; browser tests will be skipped" >&2
+        echo "note: ${need[*]} missing and not root; the tests that need them will fail" >&2
     fi
 fi
 . scripts/_env.sh test
 python -m pytest -n 2 "$@"
+if [ -d tests/core ]; then
+    bash scripts/test_pypy.sh
+fi
