@@ -314,7 +314,7 @@ def _check_data(data, what="Value"):
     """The float a user's number stands for, or a one-line error saying what is wrong."""
     if type(data) is float and data - data == 0.0:
         return data  # the common case first: the Real check below is slow (an ABC)
-    if not _is_number(data) or type(data).__name__ == "bool_":
+    if not _is_number(data):
         raise TypeError(f"{what} needs an int or float, got {_describe(data)}; "
                         "convert it with float(...)")
     try:
@@ -357,7 +357,7 @@ def _constant(x, op_name):
         return _node(x, (), (), "", False)  # the common case: a finite float
     if isinstance(x, Value):
         return x
-    if not _is_number(x) or type(x).__name__ == "bool_":
+    if not _is_number(x):
         raise TypeError(f"{op_name}: cannot combine a Value with {_describe(x)}; "
                         "use an int, float or Value")
     return _node(_check_data(x, f"{op_name} operand"), (), (), "", False)

@@ -57,6 +57,20 @@ def test_constant_operands_match_torch_where_torch_needs_no_constant_gradient():
     assert (out.data, y.grad) == (tout.item(), ty.grad.item())
 
 
+def test_numpy_scalars_are_numbers_on_either_side_and_numpy_bools_are_not():
+    np = pytest.importorskip("numpy")
+    for number in (np.float32(1.5), np.float64(1.5), np.int64(2)):
+        left, right = number + Value(2.0), Value(2.0) + number
+        assert isinstance(left, Value) and isinstance(right, Value)
+        assert left.data == right.data == float(number) + 2.0
+        assert (number * Value(3.0)).data == (Value(3.0) * number).data
+    assert Value(np.float32(0.25)).data == 0.25
+    with pytest.raises(TypeError):
+        Value(np.bool_(True))
+    with pytest.raises(TypeError):
+        Value(1.0) + np.bool_(True)
+
+
 # ------------------------------------------------- random expressions, both engines
 
 class Ours:
