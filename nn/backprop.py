@@ -89,7 +89,7 @@ class NeuronStep:
         note = f"   [{note}" if note else ""
         numbers = f"{self.numbers} = " if self.numbers else ""
         value = f"{numbers}{self.value:.{digits}f}"
-        if len(self.what) + len(rule) + len(value) + 6 <= 100:
+        if len(self.what) + len(rule) + len(value) + len(note) + 6 <= 100:
             return f"{self.what} = {rule} = {value}{note}"
         return f"{self.what} = {rule}{note}\n    = {value}"
 
