@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from autograd_core import Value, value_sum
-from autograd_core.ops import op_info, sigmoid as _sigmoid
+from autograd_core.ops import FLOAT_FUNCTIONS, evaluate, op_info, sigmoid as _sigmoid
 
 from .layers import MLP, Neuron
 from .losses import bce_with_logits, binary_cross_entropy, cross_entropy, softmax, sse_loss
@@ -61,8 +61,8 @@ def activation_slope(activation, net, out):
     if activation == "linear":
         return 1.0, "1"
     formula = op_info(activation).derivatives[0]
-    # The table's formulas are Python expressions over a and out (see autograd_core.ops).
-    return float(eval(formula, {"__builtins__": {}}, {"a": net, "out": out})), formula
+    names = dict(FLOAT_FUNCTIONS, a=net, out=out, where=lambda c, x, y: x if c else y)
+    return float(evaluate(formula, names)), formula
 
 
 @dataclass(frozen=True)

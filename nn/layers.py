@@ -31,11 +31,13 @@ def _check_size(n, what):
 
 
 def _as_values(x, labels=None):
-    """The inputs as a tuple of Values, each number wrapped once (not once per neuron
-    that reads it), as a leaf labelled labels[i] when given; Values pass through."""
+    """The inputs as a tuple of Values: each number becomes one constant (data, no
+    gradient) once per sample, not once per neuron that reads it, labelled labels[i]
+    when given; Values pass through."""
     if labels is None:
-        return tuple([v if type(v) is Value else Value(v) for v in x])
-    return tuple([v if type(v) is Value else Value(v, label=name) for v, name in zip(x, labels)])
+        labels = [""] * len(x)
+    return tuple([v if isinstance(v, Value) else Value(v, label=name, requires_grad=False)
+                  for v, name in zip(x, labels)])
 
 
 def _rng(seed):
