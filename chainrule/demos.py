@@ -177,7 +177,7 @@ def mazur_model():
     return model
 
 
-def mazur_network(digits=9):
+def mazur_network():
     """Mazur's network, differentiated neuron by neuron; (numbers by name, the
     nn.backprop result). Every delta and dE/dw is checked against the scalar engine
     (a disagreement raises DemoCheckError). Biases are untrained constants (Mazur does
@@ -186,7 +186,7 @@ def mazur_network(digits=9):
     from nn.backprop import EngineMismatch, neuron_backward
     try:
         result = neuron_backward(mazur_model(), MAZUR_INPUTS, MAZUR_TARGETS, loss="sse",
-                                 digits=digits, cost_symbol="E")
+                                 cost_symbol="E")
     except EngineMismatch as error:
         raise DemoCheckError(str(error)) from None
     n = {}
@@ -215,7 +215,7 @@ def _check_published(name, ours):
 
 def mazur_demo(digits=9):
     """Mazur's worked example as tables, then neuron by neuron. Returns (text, numbers)."""
-    n, result = mazur_network(digits)
+    n, result = mazur_network()
     f = f"{{:.{digits}f}}".format
     e = "{:+.1e}".format
     i1, i2 = MAZUR_INPUTS

@@ -70,24 +70,29 @@ class NeuronStep:
     """One line of the neuron-level backward pass.
 
     `what` is the quantity ("delta_o1", "dC/dw5"), `rule` its equation in symbols,
-    `numbers` the same equation with the numbers put in, `value` its result by that
-    rule and `engine` the same quantity from the scalar engine. `kind` is "delta",
-    "weight" or "bias"; `layer` (1 = first hidden layer) and `neuron` (from 0) say where.
+    `numbers(digits)` the same equation with the numbers put in (`template` with
+    `factors`), `value` its result by that rule and `engine` the same quantity from the
+    scalar engine. `kind` is "delta", "weight" or "bias"; `layer` (1 = first hidden
+    layer) and `neuron` (from 0) say where.
     """
     kind: str
     layer: int
     neuron: int
     what: str
     rule: str
-    numbers: str
+    template: str
+    factors: tuple
     value: float
     engine: float
+
+    def numbers(self, digits=4):
+        return self.template.format(*(f"{x:.{digits}f}" for x in self.factors))
 
     def line(self, digits=4):
         """'what = rule = numbers = value', the numbers on a second line when long."""
         rule, _, note = self.rule.partition("      [")
         note = f"   [{note}" if note else ""
-        numbers = f"{self.numbers} = " if self.numbers else ""
+        numbers = f"{self.numbers(digits)} = " if self.template else ""
         value = f"{numbers}{self.value:.{digits}f}"
         if len(self.what) + len(rule) + len(value) + len(note) + 6 <= 100:
             return f"{self.what} = {rule} = {value}{note}"
@@ -161,7 +166,7 @@ def _close(a, b):
     return abs(a - b) <= 1e-12 + 1e-9 * abs(b)
 
 
-def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
+def neuron_backward(model, x, target, loss="sse", cost_symbol="C"):
     """The backward pass of `model` (an nn.MLP) on the input `x`, neuron by neuron.
 
     `target`: one number per output (a single number for one output), or the class
@@ -181,7 +186,6 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
                          f"this network's are {out_activation}; build it with "
                          f"output_activation={wanted!r} or use loss 'sse'")
     target = _check_target(model, loss, target)
-    f = f"{{:.{digits}f}}".format
     C = cost_symbol
 
     # --- the scalar engine: forward, cost, backward (the parameters' grads restored after)
@@ -220,7 +224,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
         if not _close(value, engine):
             raise EngineMismatch(f"{what}: the delta rule gives {value!r} but the engine "
                                  f"computed {engine!r}")
-        steps.append(NeuronStep(kind, layer, j, what, rule, numbers, value, engine))
+        steps.append(NeuronStep(kind, layer, j, what, rule, *numbers, value, engine))
 
     def input_name(layer, i):
         return names[0][i] if layer == 1 else f"out_{names[layer - 1][i]}"
@@ -247,30 +251,29 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
                 rule = (f"{symbol} * (" + " + ".join(
                     f"{w.label} * delta_{names[l + 1][k]}" for k, (w, _) in enumerate(terms))
                     + ")")
-                numbers = (f"{f(slope)} * (" + " + ".join(f"{f(w.data)} * {f(d)}"
-                                                          for w, d in terms)
-                           + f") = {f(slope)} * {f(error)}")
+                numbers = ("{} * (" + " + ".join("{} * {}" for _ in terms) + ") = {} * {}",
+                           (slope, *[x for w, d in terms for x in (w.data, d)], slope, error))
             elif loss == "sse":
                 y = target[j]
                 delta = (a - y) * slope
                 rule = f"(a - y) * {symbol}"
-                numbers = f"({f(a)} - {f(y)}) * {f(slope)}"
+                numbers = ("({} - {}) * {}", (a, y, slope))
             elif loss == "bce":
                 y = target[j]
                 delta = a - y
                 rule = "a - y"
-                numbers = f"{f(a)} - {f(y)}"
+                numbers = ("{} - {}", (a, y))
             elif loss == "bce_with_logits":
                 y = target[j]
                 s = _sigmoid(net)
                 delta = s - y
                 rule = f"sigmoid(net_{name}) - y"
-                numbers = f"{f(s)} - {f(y)}"
+                numbers = ("{} - {}", (s, y))
             else:
                 onehot = 1.0 if j == target else 0.0
                 delta = probs[j] - onehot
                 rule = f"softmax_{j + 1} - onehot_{j + 1}"
-                numbers = f"{f(probs[j])} - {onehot:g}"
+                numbers = (f"{{}} - {onehot:g}", (probs[j],))
             if (l < L or loss == "sse") and neuron.activation != "linear":
                 rule += f"      [{symbol} = {formula}]"
             deltas[l].append(delta)
@@ -284,9 +287,9 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
                 row.append(g)
                 step("weight", l, j, f"d{C}/d{w.label}",
                      f"{input_name(l, i)} * delta_{names[l][j]}",
-                     f"{f(o_i)} * {f(deltas[l][j])}", g, engine_w[l][j][i])
+                     ("{} * {}", (o_i, deltas[l][j])), g, engine_w[l][j][i])
             weight_grads[l].append(row)
             bias_grads[l].append(deltas[l][j])
-            step("bias", l, j, f"d{C}/d{neuron.b.label}", f"delta_{names[l][j]}", "",
+            step("bias", l, j, f"d{C}/d{neuron.b.label}", f"delta_{names[l][j]}", ("", ()),
                  deltas[l][j], engine_b[l][j])
     return result
