@@ -70,29 +70,30 @@ class NeuronStep:
     """One line of the neuron-level backward pass.
 
     `what` is the quantity ("delta_o1", "dC/dw5"), `rule` its equation in symbols,
-    `numbers(digits)` the same equation with the numbers put in (`template` with
-    `factors`), `value` its result by that rule and `engine` the same quantity from the
-    scalar engine. `kind` is "delta", "weight" or "bias"; `layer` (1 = first hidden
-    layer) and `neuron` (from 0) say where.
+    `numbers` the same equation with the numbers put in (at neuron_backward's digits;
+    `numbers_at(digits)` for others), `value` its result by that rule and `engine` the
+    same quantity from the scalar engine. `kind` is "delta", "weight" or "bias";
+    `layer` (1 = first hidden layer) and `neuron` (from 0) say where.
     """
     kind: str
     layer: int
     neuron: int
     what: str
     rule: str
-    template: str
-    factors: tuple
+    numbers: str
     value: float
     engine: float
+    template: str = ""      # numbers with a {} for each of the factors
+    factors: tuple = ()
 
-    def numbers(self, digits=4):
+    def numbers_at(self, digits):
         return self.template.format(*(f"{x:.{digits}f}" for x in self.factors))
 
     def line(self, digits=4):
         """'what = rule = numbers = value', the numbers on a second line when long."""
         rule, _, note = self.rule.partition("      [")
         note = f"   [{note}" if note else ""
-        numbers = f"{self.numbers(digits)} = " if self.template else ""
+        numbers = f"{self.numbers_at(digits)} = " if self.template else ""
         value = f"{numbers}{self.value:.{digits}f}"
         if len(self.what) + len(rule) + len(value) + len(note) + 6 <= 100:
             return f"{self.what} = {rule} = {value}{note}"
@@ -166,7 +167,7 @@ def _close(a, b):
     return abs(a - b) <= 1e-12 + 1e-9 * abs(b)
 
 
-def neuron_backward(model, x, target, loss="sse", cost_symbol="C"):
+def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     """The backward pass of `model` (an nn.MLP) on the input `x`, neuron by neuron.
 
     `target`: one number per output (a single number for one output), or the class
@@ -224,7 +225,10 @@ def neuron_backward(model, x, target, loss="sse", cost_symbol="C"):
         if not _close(value, engine):
             raise EngineMismatch(f"{what}: the delta rule gives {value!r} but the engine "
                                  f"computed {engine!r}")
-        steps.append(NeuronStep(kind, layer, j, what, rule, *numbers, value, engine))
+        template, factors = numbers
+        shown = template.format(*(f"{x:.{digits}f}" for x in factors))
+        steps.append(NeuronStep(kind, layer, j, what, rule, shown, value, engine, template,
+                                factors))
 
     def input_name(layer, i):
         return names[0][i] if layer == 1 else f"out_{names[layer - 1][i]}"

@@ -152,7 +152,7 @@ def test_hidden_rule_and_weight_rule_by_hand():
 
 def test_each_line_is_the_seed_equation_and_its_numbers_add_up():
     model = nn.MLP(2, [2, 2], seed=3)
-    r = neuron_backward(model, [0.05, 0.1], [0.01, 0.99])
+    r = neuron_backward(model, [0.05, 0.1], [0.01, 0.99], digits=12)
     lines = r.lines(digits=12)
     assert lines[0].startswith("delta_out1 = (a - y) * σ'(net_out1)   [")
     assert "\n    = (0.405569255139 - 0.010000000000) * " in lines[0]
@@ -163,7 +163,8 @@ def test_each_line_is_the_seed_equation_and_its_numbers_add_up():
     assert "dC/dout1.w1 = out_L1.h1 * delta_out1 = " in "\n".join(lines)
     for step in r.steps:
         # Every '= expression' in the numbers evaluates to the next, ending at the value.
-        parts = [p for p in step.numbers(12).split(" = ") if p]
+        assert step.numbers == step.numbers_at(12)
+        parts = [p for p in step.numbers.split(" = ") if p]
         for part in parts:
             assert eval(part, {"__builtins__": {}}) == pytest.approx(step.value, rel=1e-9,
                                                                      abs=1e-11)
@@ -220,3 +221,11 @@ def test_user_names_appear_in_the_steps():
 def test_errors(call, error, match):
     with pytest.raises(error, match=re.escape(match) if "'" in match else match):
         call()
+
+
+def test_a_step_can_be_shown_at_other_digits():
+    r = neuron_backward(nn.MLP(2, [2, 1], seed=0), [0.05, 0.1], 0.5)   # numbers at 4 digits
+    step = next(s for s in r.steps if s.kind == "weight")
+    assert step.numbers == step.numbers_at(4) == f"{0.05:.4f} * {r.deltas[1][0]:.4f}"
+    assert step.line(9) == (f"dC/dL1.h1.w1 = x1 * delta_L1.h1 = 0.050000000 * "
+                            f"{r.deltas[1][0]:.9f} = {step.value:.9f}")
