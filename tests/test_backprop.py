@@ -225,7 +225,7 @@ def test_errors(call, error, match):
 
 def test_a_step_can_be_shown_at_other_digits():
     r = neuron_backward(nn.MLP(2, [2, 1], seed=0), [0.05, 0.1], 0.5)   # numbers at 4 digits
-    step = next(s for s in r.steps if s.kind == "weight")
+    step = next(s for s in r.steps if s.what == "dC/dL1.h1.w1")
     assert step.numbers == step.numbers_at(4) == f"{0.05:.4f} * {r.deltas[1][0]:.4f}"
     assert step.line(9) == (f"dC/dL1.h1.w1 = x1 * delta_L1.h1 = 0.050000000 * "
                             f"{r.deltas[1][0]:.9f} = {step.value:.9f}")
