@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 import nn
 from autograd_core import Value, topological_order, trace_backward
 from visualize import step_through_html
+from visualize.explain import format_number
 from visualize.graph import MAX_NODES
 
 from conftest import tensor
@@ -24,11 +25,11 @@ torch = pytest.importorskip("torch")
 # sigmoid(w*x + b) at w=-1.2, x=0.5, b=0.1, checked by hand: net = -0.5,
 # L = sigmoid(-0.5) = 0.37754..., dL/dnet = L(1-L) = 0.23500...
 NEURON_LINES = [
-    "dL/dn2 = dL/dL * ∂L/∂n2 = 1.0000 * 0.2350 = 0.2350   [∂L/∂n2 = L * (1 - L)]",
-    "dL/dn1 = dL/dn2 * ∂n2/∂n1 = 0.2350 * 1.0000 = 0.2350   [∂n2/∂n1 = 1]",
-    "dL/db = dL/dn2 * ∂n2/∂b = 0.2350 * 1.0000 = 0.2350   [∂n2/∂b = 1]",
-    "dL/dw = dL/dn1 * ∂n1/∂w = 0.2350 * 0.5000 = 0.1175   [∂n1/∂w = x]",
-    "dL/dx = dL/dn1 * ∂n1/∂x = 0.2350 * -1.2000 = -0.2820   [∂n1/∂x = w]",
+    "dL/dn2 = dL/dL * ∂L/∂n2 = 1 * 0.235 = 0.235   [∂L/∂n2 = L * (1 - L)]",
+    "dL/dn1 = dL/dn2 * ∂n2/∂n1 = 0.235 * 1 = 0.235   [∂n2/∂n1 = 1]",
+    "dL/db = dL/dn2 * ∂n2/∂b = 0.235 * 1 = 0.235   [∂n2/∂b = 1]",
+    "dL/dw = dL/dn1 * ∂n1/∂w = 0.235 * 0.5 = 0.1175   [∂n1/∂w = x]",
+    "dL/dx = dL/dn1 * ∂n1/∂x = 0.235 * -1.2 = -0.282   [∂n1/∂x = w]",
 ]
 
 
@@ -108,9 +109,9 @@ def test_embedded_mlp_steps_equal_trace(tmp_path):
             (step.upstream, step.local, step.contribution)
         # On a fresh graph the engine's grad after each step is what the page shows.
         assert shown["grad"] == step.parent.grad == so_far[step.parent]
-        assert shown["grad_text"] == f"{step.parent.grad:.4g}"
-        expected_head = (f"= {step.upstream:.4f} * {step.local:.4f} = "
-                         f"{step.contribution:.4f}   [")
+        assert shown["grad_text"] == format_number(step.parent.grad)
+        expected_head = (f"= {format_number(step.upstream)} * {format_number(step.local)} = "
+                         f"{format_number(step.contribution)}   [")
         assert expected_head in shown["line"]
 
 
@@ -177,7 +178,7 @@ def test_hostile_label_and_title_are_escaped(tmp_path):
     data = page_data(text)  # the JSON still decodes to the exact label
     assert HOSTILE in data["names"].values()
     lines = [s["line"] for s in data["steps"] if s["parent_name"] == HOSTILE]
-    assert lines == [f"dL/d{HOSTILE} = dL/dL * ∂L/∂{HOSTILE} = 1.0000 * 3.0000 = 3.0000"
+    assert lines == [f"dL/d{HOSTILE} = dL/dL * ∂L/∂{HOSTILE} = 1 * 3 = 3"
                      f"   [∂L/∂{HOSTILE} = y]"]
     assert text.count('class="grad"') == 3  # "@SVG@" in a label did not pull in a second SVG
 
