@@ -194,7 +194,7 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
     d = exercise.derivation()
     names = list(d.names.values())
     r = d.root_name
-    blank = r"\underline{\hspace{2.6cm}}"
+    blank = r"\underline{\hspace{2.2cm}}"
     m = lambda text: latex_formula(text, names)  # noqa: E731
     at = ", ".join(f"{latex_name(n)} = {latex_number(v, digits)}"
                    for n, v in exercise.values.items())
@@ -215,9 +215,10 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
             out.append(rf"${latex_name(d.names[node])}$ & ${m(definition(node, d.names))}$ & "
                        rf"${latex_number(node.data, digits)}$ \\")
     out += [r"\end{longtable}", r"\subsection*{The backward pass}",
-            r"\renewcommand{\arraystretch}{1.6}",
+            r"\renewcommand{\arraystretch}{1.6}", r"\small",
             r"\begin{longtable}{r>{$}l<{$}>{$}l<{$}>{$}l<{$}}",
-            r"step & \text{chain rule} & \text{local derivative} & \text{new gradient} \\ \hline"]
+            r"step & \text{chain rule} & \text{the local derivative} & "
+            r"\text{the new gradient} \\ \hline"]
 
     def frac(top, bottom, partial=False):
         dd = r"\partial " if partial else "d"
@@ -227,10 +228,8 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
         eq = r"\mathrel{+}=" if step.accumulates else "="
         rule = (f"{frac(r, step.parent_name)} {eq} {frac(r, step.node_name)} \\cdot "
                 f"{frac(step.node_name, step.parent_name, True)}")
-        local = f"{frac(step.node_name, step.parent_name, True)} = " + (
-            f"{m(step.formula)} = {latex_number(step.local, digits)}" if key else blank)
-        grad = f"{frac(r, step.parent_name)} = " + (
-            latex_number(step.after, digits) if key else blank)
+        local = f"{m(step.formula)} = {latex_number(step.local, digits)}" if key else blank
+        grad = latex_number(step.after, digits) if key else blank
         out.append(rf"{k} & {rule} & {local} & {grad} \\")
     out += [r"\end{longtable}", r"\subsection*{The gradients}", r"\begin{align*}"]
     rows = [f"{frac(r, d.names[v])} &= " + (latex_number(v.grad, digits) if key else blank)
