@@ -262,3 +262,47 @@ def test_overwrites_an_existing_file_whole(tmp_path):
     step_through_html(root, str(target))
     assert page_data(target.read_text(encoding="utf-8"))["steps"]
     assert os.listdir(tmp_path) == ["steps.html"]
+
+
+# ------------------------------------------------------- quiz, passes, package data
+
+def test_quiz_page_carries_answers_with_the_digits_tolerance(tmp_path):
+    from visualize.explain import close_enough
+    data = page_data(write(neuron()[0], tmp_path, quiz=True))
+    assert data["quiz"] is True
+    traced = list(trace_backward(neuron()[0]))
+    for shown, step in zip(data["steps"], traced):
+        assert shown["answer_local"]["value"] == step.local
+        assert shown["answer_grad"]["value"] == step.parent.grad
+        tol = shown["answer_grad"]["tolerance"]
+        # The page accepts exactly what close_enough accepts at its digits.
+        assert close_enough(step.parent.grad + 0.9 * tol, step.parent.grad)
+        assert not close_enough(step.parent.grad + 2.5 * tol, step.parent.grad)
+        assert shown["hint"].startswith("for out = ")
+
+
+def test_two_passes_embed_both_calls(tmp_path):
+    root, (w, x, b) = neuron()
+    data = page_data(write(root, tmp_path, passes=2))
+    assert data["passes"] == 2 and len(data["steps"]) == 10
+    assert [s["pass"] for s in data["steps"]] == [1] * 5 + [2] * 5
+    reference, (w2, _, _) = neuron()
+    reference.backward()
+    reference.backward()
+    last = {s["parent_name"]: s["grad"] for s in data["steps"]}
+    assert last["w"] == w2.grad  # accumulated over the two calls
+    assert w.grad == 0.0  # and the caller's graph is untouched
+    with pytest.raises(ValueError, match="passes must be 1 to 5"):
+        step_through_html(root, tmp_path / "x.html", passes=0)
+
+
+def test_page_files_are_package_data_not_python_strings():
+    import pathlib
+    import visualize
+    folder = pathlib.Path(visualize.__file__).parent
+    for name in ("step_through.html", "step_through.css", "step_through.js"):
+        assert (folder / "static" / name).is_file()
+    source = (folder / "step_through.py").read_text()
+    assert "<button" not in source and "function (" not in source and "{ font" not in source
+    setup = (folder.parent / "setup.cfg").read_text()
+    assert "visualize = static/*.html, static/*.css, static/*.js" in setup

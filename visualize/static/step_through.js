@@ -34,7 +34,9 @@
     firstTry.push(false);
     tries.push(0);
     var li = document.createElement("li");
-    li.textContent = s.line;  // textContent: labels are shown as text, never parsed
+    // textContent: labels are shown as text, never parsed
+    li.textContent = (DATA.passes > 1 && s.number === 1 ? "backward() call " + s.pass + ": " : "")
+      + s.line;
     li.style.display = "none";
     li.title = "go to step " + (i + 1);
     li.addEventListener("click", function () { stop(); show(i + 1); });
@@ -72,7 +74,7 @@
     var right = firstTry.filter(Boolean).length;
     var done = answered.filter(Boolean).length;
     $("quiz-score").textContent = "score " + right + " / " + N
-      + (done === N ? "  (finished)" : "");
+      + (done === N ? " (finished)" : "");
     document.body.setAttribute("data-score", String(right));
   }
 
