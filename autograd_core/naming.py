@@ -89,6 +89,10 @@ def definition(node, names) -> str:
         return " + ".join(names[p] for p in parents)
     if info.name == "**n":
         return f"{names[parents[0]]} ** {node.op[2:]}"
+    if getattr(info, "function", None) or not isinstance(info.forward, str):
+        # A named function reads best as its call: maximum(w, x), sigmoid(n2).
+        call = getattr(info, "function", None) or info.name
+        return f"{call}({', '.join(names[p] for p in parents)})"
     fields = {"a": names[parents[0]], "out": names[node]}
     if len(parents) > 1:
         fields["b"] = names[parents[1]]

@@ -16,7 +16,8 @@ import math
 import re
 
 from autograd_core import Value, topological_order
-from autograd_core.ops import local_formula, op_info
+from autograd_core.ops import evaluate as ops_evaluate
+from autograd_core.ops import exponent_of, local_formula, op_info, wsum_partner
 
 from .explain import DIGITS, format_number, kept_grads, node_names, symbolic_local
 
@@ -248,26 +249,27 @@ def gradient_formula(root: Value, wrt=None, limit: int = LIMIT) -> dict:
 
 def simplified_formula(root: Value, wrt=None, limit: int = LIMIT):
     """{input name: SymPy's simplified d root / d input, in the inputs alone}, from the
-    same sum over paths; None when SymPy is not installed (pip install chainrule[symbolic]),
-    and None for an input whose formula SymPy cannot take (relu's if/else)."""
+    same sum over paths (each local derivative is the op table's formula evaluated over
+    SymPy); None when SymPy is not installed (pip install chainrule[symbolic]), and None
+    for an input whose formula SymPy cannot take."""
     try:
         import sympy
     except ImportError:
         return None
+    from chainrule.expr import backend
+    space = backend("sympy")
+    space["where"] = lambda c, x, y: sympy.Piecewise((x, c), (y, True))
     order = topological_order(root)
     names = node_names(root, order)
     symbols = {}
-    space = {"exp": sympy.exp, "log": sympy.log, "tanh": sympy.tanh,
-             "sigmoid": lambda z: 1 / (1 + sympy.exp(-z)), "sqrt": sympy.sqrt,
-             "sin": sympy.sin, "cos": sympy.cos, "abs": sympy.Abs,
-             "__builtins__": {}}
+    path_sets = gradient_paths(root, wrt, limit)
     try:
         for v in order:
             symbols[v] = _symbolic_value(v, symbols, names, space, sympy)
-    except Exception:  # an op SymPy cannot express (relu): no simplified form
-        return {ps.name: None for ps in gradient_paths(root, wrt, limit)}
+    except Exception:  # an op SymPy cannot express: no simplified form
+        return {ps.name: None for ps in path_sets}
     result = {}
-    for path_set in gradient_paths(root, wrt, limit):
+    for path_set in path_sets:
         if path_set.paths is None:
             result[path_set.name] = None
             continue
@@ -284,12 +286,18 @@ def simplified_formula(root: Value, wrt=None, limit: int = LIMIT):
     return result
 
 
+def _sympy_number(x, sympy):
+    return sympy.Integer(int(x)) if x == int(x) and abs(x) < 1e15 else sympy.Float(x)
+
+
 def _symbolic_value(v, symbols, names, space, sympy):
+    """The node as a SymPy expression in the inputs (constants as numbers)."""
     if not v.parents:
-        if v.label:
+        if v.label and getattr(v, "requires_grad", True):
             return sympy.Symbol(names[v])
-        return sympy.nsimplify(v.data, rational=True) if v.data == int(v.data) else \
-            sympy.Float(v.data)
+        if v.label in ("pi", "e"):
+            return space[v.label]
+        return _sympy_number(v.data, sympy)
     info = op_info(v.op)
     parents = [symbols[p] for p in v.parents]
     if info.name == "wsum":
@@ -297,26 +305,20 @@ def _symbolic_value(v, symbols, names, space, sympy):
         return sum(parents[i] * parents[k + i] for i in range(k)) + parents[-1]
     if info.name == "sum":
         return sum(parents)
+    if info.function and info.function in space:
+        return space[info.function](*parents)
+    namespace = dict(space, **dict(zip(("a", "b"), parents)))
     if info.name == "**n":
-        exponent = float(v.op[2:])
-        n = sympy.Integer(int(exponent)) if exponent == int(exponent) else sympy.Float(exponent)
-        return parents[0] ** n
-    if info.name == "softplus":
-        return sympy.log(1 + sympy.exp(parents[0]))
-    namespace = dict(space, a=parents[0], b=parents[1] if len(parents) > 1 else None)
-    return eval(info.forward, namespace)  # an op-table formula, never user text
+        namespace["n"] = _sympy_number(exponent_of(v.op), sympy)
+    return ops_evaluate(info.forward, namespace)
 
 
 def _symbolic_local(node, index, symbols, space):
     info = op_info(node.op)
     if info.name in ("wsum", "sum"):
-        operand, _ = local_formula(node.op, index, len(node.parents))
-        if info.name == "sum" or operand == "b":
-            return 1
-        k = (len(node.parents) - 1) // 2
-        return symbols[node.parents[index + k]] if index < k else symbols[node.parents[index - k]]
+        partner = wsum_partner(index, len(node.parents)) if info.name == "wsum" else -1
+        return 1 if partner < 0 else symbols[node.parents[partner]]
     _, formula = local_formula(node.op, index, len(node.parents))
     parents = [symbols[p] for p in node.parents]
-    namespace = dict(space, out=symbols[node], a=parents[0],
-                     b=parents[1] if len(parents) > 1 else None)
-    return eval(formula, namespace)  # an op-table formula, never user text
+    namespace = dict(space, out=symbols[node], **dict(zip(("a", "b"), parents)))
+    return ops_evaluate(formula, namespace)
