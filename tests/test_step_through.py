@@ -306,3 +306,10 @@ def test_page_files_are_package_data_not_python_strings():
     assert "<button" not in source and "function (" not in source and "{ font" not in source
     setup = (folder.parent / "setup.cfg").read_text()
     assert "visualize = static/*.html, static/*.css, static/*.js" in setup
+
+
+def test_hover_titles_use_the_names_of_the_text(tmp_path):
+    text = write(neuron()[0], tmp_path)
+    titles = re.findall(r"<title>([^<]*)</title>", text)
+    assert "n1" in titles and "w" in titles and "∂n1/∂w" in titles
+    assert not [t for t in titles if re.fullmatch(r"v\d+(_op)?(->v\d+(_op)?)?", t)]

@@ -176,8 +176,33 @@ def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
                 by_edge[(title, int(g.get("data-edge-index")))] = g
     for s in steps:
         by_edge[(f"{s['parent']}->{s['node']}_op", s["index"])].set("data-step", str(s["number"]))
+    _name_titles(tree, order, svg_name, names)
     tree.set("class", "graph")
     return ET.tostring(tree, encoding="unicode")
+
+
+def _name_titles(tree, order, svg_name, names):
+    """Hover titles in the names of the text (w, n1, dL/dn1 ...), not dot's ids (v0);
+    the id each title held is kept as data-id for scripts and tests."""
+    q = lambda tag: f"{{{SVG_NS}}}{tag}"  # noqa: E731
+    shown = {svg_name[v]: names[v] for v in order}
+    for v in order:
+        if v.parents:
+            shown[svg_name[v] + "_op"] = f"the operation that makes {names[v]}"
+    for g in tree.iter(q("g")):
+        title = g.find(q("title"))
+        if title is None or g.get("class") not in ("node", "edge"):
+            continue
+        text = title.text or ""
+        g.set("data-id", text)
+        if g.get("class") == "node":
+            title.text = shown.get(text, text)
+        else:
+            source, _, target = text.partition("->")
+            if target.endswith("_op") and source in shown and target[:-3] in shown:
+                title.text = f"∂{shown[target[:-3]]}/∂{shown[source]}"
+            elif source in shown and target in shown:
+                title.text = f"{shown[target]} = its operation's result"
 
 
 def _json_for_script(data) -> str:
