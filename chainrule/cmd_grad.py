@@ -31,11 +31,11 @@ examples:
   chainrule grad "log(1 + exp(-y*z))" y=1 z=0.4 --step          (Enter: next, b: back, q: quit)
   chainrule grad -- "-x**2" x=3                                  (a leading minus goes after --)
 
-allowed: numbers, variables, + - * / ** (power), unary - and +, parentheses, and
-exp(), log(), tanh(), sigmoid(), relu() with one argument each. The output is called L
-in the step lines; a short subexpression is called by its own text, e.g. (w*x), and a
-longer one n1, n2, ... (listed under "where"). Numbers are shown to --digits
-significant figures.
+allowed: numbers, variables, pi, e, + - * / ** (power), unary - and +, parentheses,
+and the functions
+  {functions}.
+The output is called L in the step lines; a short subexpression is called by its own text, e.g. (w*x), and a longer one n1, n2, ...
+(listed under "where"). Numbers are shown to --digits significant figures.
 """
 
 OUTPUTS = ("svg", "png", "html", "latex", "gif")
@@ -52,7 +52,8 @@ def register(subparsers):
         description="Differentiate an expression with respect to each of its variables and "
                     "print the value, the gradients and every chain-rule step of the "
                     "backward pass.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES.format(functions=", ".join(f"{name}()" for name in expr.functions())),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("expression", metavar="EXPRESSION",
                         help='the expression, quoted, e.g. "sigmoid(w*x + b)"')
     parser.add_argument("assignments", metavar="NAME=NUMBER", nargs="*",

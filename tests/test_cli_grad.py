@@ -343,3 +343,43 @@ def test_random_expressions_match_finite_differences(expression, point):
         tolerance = 1e-4 * (1 + abs(fd2))
         assume(abs(fd1 - fd2) <= tolerance / 10 and abs(forward - backward) <= tolerance)
         assert grads[name] == pytest.approx(fd2, abs=tolerance), (text, env, name)
+
+
+# ------------------------------------------------------- passes, quiz page, formats
+
+def test_two_passes_show_the_inputs_accumulating():
+    from visualize.explain import format_number
+    torch = pytest.importorskip("torch")
+    from conftest import tensor
+    status, out, err = run_main(["grad", "w*x*w", "w=2", "x=3", "--passes", "2",
+                                 "--digits", "10"])
+    assert status == 0, err
+    w, x = tensor(2.0), tensor(3.0)
+    (w * x * w).backward()
+    once = w.grad.item()
+    # The gradients printed are one call's; the steps show two, the second adding on.
+    assert printed_gradients(out)["w"] == pytest.approx(once, rel=1e-12)
+    assert "in 2 calls of backward()" in out and "backward() call 2:" in out
+    second = out.split("backward() call 2:", 1)[1]
+    last_w = [line for line in second.splitlines() if "dL/dw +=" in line][-1]
+    (w * x * w).backward()  # torch accumulates the same way
+    assert second.count("dL/dw +=") == 2 and format_number(once, 10) in out
+    assert w.grad.item() == pytest.approx(2 * once)
+    assert "inputs keep their grad and add to it" in out and last_w
+
+
+def test_quiz_page_from_the_command_line(tmp_path):
+    page = tmp_path / "quiz.html"
+    status, out, err = run_main(EXAMPLE + ["--html", str(page), "--quiz"])
+    assert status == 0, err
+    assert '"quiz":true' in page.read_text()
+    status, _, err = run_main(EXAMPLE + ["--quiz"])
+    assert status == 2 and "--quiz makes the --html page a quiz" in err
+
+
+def test_tiny_gradients_are_never_zero_in_the_text():
+    status, out, _ = run_main(["grad", "sigmoid(z)", "z=12"])
+    s = sigmoid(12.0)
+    from visualize.explain import format_number
+    assert status == 0 and f"dL/dz = {format_number(s * (1 - s))}" in out
+    assert "e-6" in out and "0.0000" not in out and "-0 " not in out

@@ -31,8 +31,12 @@ def test_all_right_scores_full_marks():
     typed = [repr(x) for pair in answers for x in pair]
     status, out, err = run_quiz(typed)
     assert status == 0 and err == ""
-    assert out.count("  right") == 10 and f"score: 10 / 10" in out
-    assert "dL/dw = 0.1175" in out  # the gradients at the end
+    assert out.count("  right") == 10 and "score: 10 / 10" in out
+    torch = pytest.importorskip("torch")
+    from conftest import tensor
+    w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
+    torch.sigmoid(w * x + b).backward()
+    assert f"dL/dw = {format_number(w.grad.item())}" in out  # the gradients at the end
 
 
 def test_answers_to_the_digits_shown_count_and_fractions_work():
