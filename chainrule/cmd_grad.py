@@ -34,8 +34,9 @@ examples:
 allowed: numbers, variables, pi, e, + - * / ** (power), unary - and +, parentheses,
 and the functions
   {functions}.
-The output is called L in the step lines; a short subexpression is called by its own text, e.g. (w*x), and a longer one n1, n2, ...
-(listed under "where"). Numbers are shown to --digits significant figures.
+The output is called L in the step lines; a short subexpression is called by its own
+text, e.g. (w*x), and a longer one n1, n2, ... (listed under "where"). Numbers are
+shown to --digits significant figures.
 """
 
 OUTPUTS = ("svg", "png", "html", "latex", "gif")

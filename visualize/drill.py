@@ -35,10 +35,19 @@ class Exercise:
         self.seed, self.level, self.text, self.values = seed, level, text, values
 
     def build(self):
-        """(root, leaves) of a fresh graph (chainrule.expr, the grad command's parser)."""
+        """(root, leaves) of a fresh graph (chainrule.expr, the grad command's parser).
+
+        The parser labels short parts by their text, (w1*2); on a sheet those make
+        fractions too wide to print, so the parts are called n1, n2, ... with a legend.
+        """
+        from autograd_core import topological_order
         from chainrule import expr
         parsed = expr.parse(self.text)
-        return expr.build(parsed, self.values)
+        root, leaves = expr.build(parsed, self.values)
+        for node in topological_order(root):
+            if node.parents and node is not root:
+                node.label = ""
+        return root, leaves
 
     def derivation(self):
         root, _ = self.build()
@@ -146,6 +155,11 @@ def _items(derivation, digits=DIGITS):
     return items
 
 
+def _worked(formula, number):
+    """'b = 0.5', or just '0.5' when the formula is that number (or a constant's name)."""
+    return number if formula.strip("()") == number else f"{formula} = {number}"
+
+
 def _md(text):
     return "`" + text.replace("`", "'").replace("|", "\\|") + "`"
 
@@ -174,7 +188,8 @@ def worksheet_markdown(exercise: Exercise, key: bool = False, digits: int = DIGI
     for k, step in enumerate(d.steps, 1):
         eq = "+=" if step.accumulates else "="
         rule = f"d{r}/d{step.parent_name} {eq} d{r}/d{step.node_name} * {step.local_symbol}"
-        local = f"{step.local_symbol} = " + (f"{step.formula} = {f(step.local)}" if key else BLANK)
+        local = f"{step.local_symbol} = " + (_worked(step.formula, f(step.local)) if key
+                                              else BLANK)
         grad = f"d{r}/d{step.parent_name} = " + (f(step.after) if key else BLANK)
         lines.append(f"| {k} | {_md(rule)} | {_md(local)} | {_md(grad)} |")
     lines += ["", "## The gradients", ""]
@@ -228,7 +243,9 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
         eq = r"\mathrel{+}=" if step.accumulates else "="
         rule = (f"{frac(r, step.parent_name)} {eq} {frac(r, step.node_name)} \\cdot "
                 f"{frac(step.node_name, step.parent_name, True)}")
-        local = f"{m(step.formula)} = {latex_number(step.local, digits)}" if key else blank
+        local = (latex_number(step.local, digits)
+                 if step.formula.strip("()") == format_number(step.local, digits)
+                 else f"{m(step.formula)} = {latex_number(step.local, digits)}") if key else blank
         grad = latex_number(step.after, digits) if key else blank
         out.append(rf"{k} & {rule} & {local} & {grad} \\")
     out += [r"\end{longtable}", r"\subsection*{The gradients}", r"\begin{align*}"]

@@ -36,6 +36,10 @@ def _text(text: str) -> str:
 
 def latex_name(name: str) -> str:
     """A node's name in math mode: w, n_{1}, w_{12}, \\mathrm{net}, else \\text{...}."""
+    constant = re.fullmatch(r"\((-?\d[\d.]*(?:e-?\d+)?)\)", name)
+    if constant:  # a constant's name is its value in brackets: typeset the number
+        number = latex_number(float(constant.group(1)))
+        return f"({number})" if number.startswith("-") else number
     match = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
     if match:
         letters, number = match.groups()
@@ -69,6 +73,8 @@ def latex_formula(formula: str, names=()) -> str:
     names = sorted(set(names), key=len, reverse=True)
     out, i = [], 0
     while i < len(formula):
+        while i < len(formula) and formula[i] == " ":
+            i += 1
         for name in names:  # a label such as (w*x) is one symbol, whatever is inside
             if not name.isidentifier() and formula.startswith(name, i):
                 out.append(latex_name(name))
