@@ -121,3 +121,17 @@ def test_domain_is_respected():
 def test_mistakes_are_one_line(argv, words):
     status, out, err = run_cli(argv)
     assert status == 2 and words in err and "Traceback" not in err
+
+
+def test_factors_as_numbers_at_given_values():
+    torch = pytest.importorskip("torch")
+    w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
+    u = w * x + b
+    u.retain_grad()
+    torch.sigmoid(u).backward()
+    du = f"{u.grad.item():.4f}"          # dL/du, right
+    argv = ["check", NEURON, *AT, "--wrt", "w", f"{b.grad.item():.4f}",
+            "--let", "u=w*x + b", "--factor", f"dL/du={du}", "--factor", "du/dw=-1.2"]
+    status, out, _ = run_cli(argv)
+    assert status == 1 and f"dL/du = {du}: RIGHT" in out and "du/dw = -1.2: WRONG" in out
+    assert "the engine's du/dw is 0.5" in out and "the wrong factor: du/dw" in out

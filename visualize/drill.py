@@ -137,7 +137,14 @@ def make_exercise(seed, level: int) -> Exercise:
 
 # ------------------------------------------------------------------------ sheets
 
-def _items(derivation, digits=DIGITS):
+def _variables(derivation, exercise):
+    """The inputs in the order the sheet lists their values."""
+    order = list(exercise.values)
+    return sorted(derivation.variables(),
+                  key=lambda v: order.index(v.label) if v.label in order else len(order))
+
+
+def _items(derivation, exercise, digits=DIGITS):
     """Every blank of the sheet: (key, question, answer value, how it is worked out)."""
     items = []
     for k, step in enumerate(derivation.steps, 1):
@@ -148,7 +155,7 @@ def _items(derivation, digits=DIGITS):
                       f" + {format_number(step.upstream, digits)} * "
                       f"{format_number(step.local, digits)}" if step.accumulates else
                       f"{format_number(step.upstream, digits)} * {format_number(step.local, digits)}"))
-    for v in derivation.variables():
+    for v in _variables(derivation, exercise):
         name = derivation.names[v]
         items.append((f"d{derivation.root_name}/d{name}", f"d{derivation.root_name}/d{name}",
                       v.grad, "the last grad of " + name))
@@ -193,7 +200,7 @@ def worksheet_markdown(exercise: Exercise, key: bool = False, digits: int = DIGI
         grad = f"d{r}/d{step.parent_name} = " + (f(step.after) if key else BLANK)
         lines.append(f"| {k} | {_md(rule)} | {_md(local)} | {_md(grad)} |")
     lines += ["", "## The gradients", ""]
-    for v in d.variables():
+    for v in _variables(d, exercise):
         name = d.names[v]
         lines.append(f"- {_md(f'd{r}/d{name} = ' + (f(v.grad) if key else BLANK))}")
     lines.append("")
@@ -250,7 +257,7 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
         out.append(rf"{k} & {rule} & {local} & {grad} \\")
     out += [r"\end{longtable}", r"\subsection*{The gradients}", r"\begin{align*}"]
     rows = [f"{frac(r, d.names[v])} &= " + (latex_number(v.grad, digits) if key else blank)
-            for v in d.variables()]
+            for v in _variables(d, exercise)]
     out += [" \\\\\n".join(rows), r"\end{align*}", r"\end{document}", ""]
     return "\n".join(out)
 
@@ -265,7 +272,7 @@ def answer_template(exercise: Exercise) -> str:
     lines = [f"# chainrule drill answers: seed={exercise.seed} level={exercise.level}",
              "# Write a number (0.25, -1.5e-3) or a fraction (1/4) after each '='; keep the",
              "# rest of each line. Then: chainrule grade answers.txt"]
-    for key, _, _, _ in _items(exercise.derivation()):
+    for key, _, _, _ in _items(exercise.derivation(), exercise):
         lines.append(f"{key} = ")
     return "\n".join(lines) + "\n"
 
@@ -320,7 +327,7 @@ def grade(text: str, seed=None, level=None, digits: int = DIGITS) -> Grade:
         raise AnswerFileError("the answer file has no '# chainrule drill answers: seed=... "
                               "level=...' line; give --seed and --level")
     exercise = make_exercise(seed, level)
-    items = _items(exercise.derivation())
+    items = _items(exercise.derivation(), exercise)
     known = {key for key, _, _, _ in items}
     unknown = [k for k in answers if k not in known]
     if unknown:

@@ -21,6 +21,7 @@ __all__ = ["draw_graph", "render", "dot_binary", "write_atomically", "FORMATS", 
 
 FORMATS = ("svg", "png")
 MAX_NODES = 1500  # dot takes minutes beyond a few thousand nodes; nobody can read it
+LEGEND_ROWS = 24  # names listed under a picture; the rest are counted
 
 # Fill colours by role, so a picture tells parameters, inputs and results apart.
 STYLE = {
@@ -139,6 +140,8 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
     rows = naming.legend(order, shown) if legend else []
     if rows:
         lines = [f"{_escape_text(name)} = {_escape_text(text)}" for name, text in rows]
+        if len(lines) > LEGEND_ROWS:  # a network's legend would be taller than its graph
+            lines = lines[:LEGEND_ROWS - 1] + [f"... and {len(lines) - LEGEND_ROWS + 1} more"]
         # \\l ends a left-aligned line in a graphviz label.
         graph_attr.update(label="where " + "\\l      ".join(lines) + "\\l",
                           labelloc="b", labeljust="l", fontsize="11")
