@@ -13,11 +13,12 @@ of steps. Standard library only, and Python 3.9 compatible (the compiler uses it
 
 from __future__ import annotations
 
+import keyword
 import re
 
 from .ops import op_info
 
-__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number"]
+__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number", "identifiers"]
 
 ROOT_NAME = "L"
 _OPERAND = re.compile(r"\b(out|a|b|n)\b")
@@ -107,3 +108,25 @@ def legend(order, names) -> list:
         if node.parents and not node.label:
             rows.append((names[node], definition(node, names)))
     return rows
+
+
+def identifiers(names, reserved=()) -> dict:
+    """{node: a Python identifier} from node_names' names, for generated code: a name
+    that is one already stays (w, n1, L); any other (L1.n1.w1, (w*x), w#2) keeps its
+    letters and digits joined by _ ; clashes, keywords and `reserved` get _2, _3, ...
+    Constants are left out: generated code writes their values."""
+    taken = set(reserved)
+    result = {}
+    for node, name in names.items():
+        if not node.parents and not node.label:
+            continue
+        base = name if name.isidentifier() else "_".join(re.findall(r"[A-Za-z0-9]+", name))
+        if not base or base[0].isdigit():
+            base = "v_" + base
+        candidate, k = base, 1
+        while candidate in taken or keyword.iskeyword(candidate):
+            k += 1
+            candidate = f"{base}_{k}"
+        taken.add(candidate)
+        result[node] = candidate
+    return result

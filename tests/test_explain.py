@@ -139,3 +139,18 @@ def test_kept_grads_leaves_the_graph_alone():
     with kept_grads(root):
         narrate(root, passes=3)
     assert w.grad == before
+
+
+def test_identifiers_for_generated_code():
+    from autograd_core.naming import identifiers
+    w = Value(1.0, label="L1.n1.w1")
+    x = Value(2.0, label="x")
+    same = Value(3.0, label="x")
+    out = (w * x + same).tanh()
+    order = topological_order(out)
+    names = node_names(order, out)
+    ids = identifiers(names, reserved=("x_2",))
+    assert ids[w] == "L1_n1_w1" and {ids[x], ids[same]} == {"x", "x_2_2"} and ids[out] == "L"
+    assert all(i.isidentifier() for i in ids.values()) and len(set(ids.values())) == len(ids)
+    assert "x_2" not in ids.values()
+    assert not [v for v in ids if not v.parents and not v.label]  # constants left out
