@@ -135,3 +135,19 @@ def test_factors_as_numbers_at_given_values():
     status, out, _ = run_cli(argv)
     assert status == 1 and f"dL/du = {du}: RIGHT" in out and "du/dw = -1.2: WRONG" in out
     assert "the engine's du/dw is 0.5" in out and "the wrong factor: du/dw" in out
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["x*y", "log(x) + y", "sigmoid(x*y)", "x/y", "sqrt(x)*y"]),
+       st.text(max_size=20), st.lists(st.text(max_size=10), max_size=2))
+def test_random_claims_never_traceback(expression, claim, factors):
+    argv = ["check", expression, "--wrt", "x", "--", claim]
+    for factor in factors:
+        argv[3:3] = ["--factor", factor]
+    status, out, err = run_cli(argv)
+    assert status in (0, 1, 2) and "Traceback" not in err
+    if status == 2:
+        assert err.startswith("chainrule: error: ") or "usage:" in err

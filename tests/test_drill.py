@@ -163,3 +163,19 @@ def test_grade_unreadable_files(tmp_path):
     binary = tmp_path / "b.txt"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     assert "not a text file" in run_cli(["grade", str(binary)])[2]
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=30),
+                          st.sampled_from(["step 1 local = 1", "step 1 grad = 1/0",
+                                           "dL/dw = nan", "step 2 local = 1e999"])),
+                max_size=6))
+def test_grade_never_tracebacks_on_any_file(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("answers") / "answers.txt"
+    path.write_text("# chainrule drill answers: seed=erin level=1\n" + "\n".join(lines),
+                    encoding="utf-8", errors="surrogatepass")
+    status, out, err = run_cli(["grade", str(path)])
+    assert status in (0, 1, 2) and "Traceback" not in err

@@ -92,3 +92,21 @@ def test_quiz_errors(argv, words):
     from conftest import run_cli
     status, out, err = run_cli(argv)
     assert status == 2 and words in err and "Traceback" not in err
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                               blacklist_characters="\n\r"), max_size=12),
+                max_size=14))
+def test_any_typed_lines_end_in_a_score(lines):
+    import io
+    from chainrule.cmd_quiz import quiz
+    parsed = expr.parse(EXPRESSION)
+    values = expr.parse_assignments(VALUES, parsed)
+    root, _ = expr.build(parsed, values)
+    out = io.StringIO()
+    assert quiz(root, parsed, values, 4, io.StringIO("\n".join(lines) + "\n"), out) == 0
+    assert "score: " in out.getvalue()
