@@ -69,7 +69,7 @@ class Value:
         """Fill in d self / d node as `.grad` on every node that needs a gradient."""
         if not self.requires_grad:
             return  # a constant: nothing in its graph needs a gradient
-        order = _backward_order(self)          # each node after all of its parents
+        order = _order(self)                   # each node after all of its parents
         leaves = []
         for node in order:
             if node.parents:
@@ -85,8 +85,7 @@ class Value:
                     continue  # every contribution would be zero
                 # Chain rule: dL/dparent += dL/dnode * dnode/dparent.
                 for parent, local in zip(node.parents, node.local_grads):
-                    if parent.requires_grad:
-                        parent.grad += local * upstream
+                    parent.grad += local * upstream  # (a constant ignores it)
         for leaf in leaves:
             if leaf.grad - leaf.grad != 0.0:   # inf or nan somewhere: find out where
                 _careful_backward(self, order, leaves, before)
@@ -137,20 +136,27 @@ class Value:
 
 
 class Constant(Value):
-    """A Value that receives no gradient: `Value(x, requires_grad=False)`."""
+    """A Value that receives no gradient: `Value(x, requires_grad=False)`.
+
+    Its grad is always 0.0 and ignores what is added to it, so backward() need not ask
+    every parent whether it is a constant; the graph walks skip constants anyway.
+    """
 
     __slots__ = ()
     requires_grad = False
+    grad = property(lambda self: 0.0, lambda self, value: None,
+                    doc="always 0.0: a constant receives no gradient")
 
 
 # ------------------------------------------------------------------ the graph walk
 
-def _backward_order(root: Value) -> list:
+def _order(root: Value) -> list:
     """The nodes under `root` that need a gradient, each after all of its parents.
 
     The textbook depth-first topological sort, with an explicit stack (no recursion, so
     a chain of a million nodes works): a node is expanded once, and a marker pushed
-    beneath its parents emits it when they are all done.
+    beneath its parents emits it when they are all done. A leaf has no parents to wait
+    for, so it is emitted as soon as it is met. Constants take no gradient: left out.
     """
     if not root.requires_grad:
         return []
@@ -168,11 +174,11 @@ def _backward_order(root: Value) -> list:
             stack.append(node)
             stack.append(_EMIT)
             for parent in node.parents:
-                if parent in visited or not parent.requires_grad:
-                    continue
+                if not parent.requires_grad or parent in visited:
+                    continue  # a constant, or a node already placed
                 if parent.parents:
                     stack.append(parent)
-                else:  # a leaf has no parents to wait for
+                else:
                     visited.add(parent)
                     order.append(parent)
     return order
@@ -211,7 +217,7 @@ class NonFiniteGradientError(OverflowError):
 
 
 def chain_rule(root, order):
-    """{node: d root / d node} over `order` (from _backward_order), by the chain rule.
+    """{node: d root / d node} over `order` (from _order), by the chain rule.
 
     The careful form of backward()'s loop: a contribution whose local derivative is
     exactly 0 is 0 even when the upstream gradient is inf (relu's dead side, a branch
@@ -308,7 +314,7 @@ def _check_data(data, what="Value"):
     """The float a user's number stands for, or a one-line error saying what is wrong."""
     if type(data) is float and data - data == 0.0:
         return data  # the common case first: the Real check below is slow (an ABC)
-    if not _is_number(data) or type(data).__name__ == "bool_":
+    if not _is_number(data):
         raise TypeError(f"{what} needs an int or float, got {_describe(data)}; "
                         "convert it with float(...)")
     try:
@@ -351,7 +357,7 @@ def _constant(x, op_name):
         return _node(x, (), (), "", False)  # the common case: a finite float
     if isinstance(x, Value):
         return x
-    if not _is_number(x) or type(x).__name__ == "bool_":
+    if not _is_number(x):
         raise TypeError(f"{op_name}: cannot combine a Value with {_describe(x)}; "
                         "use an int, float or Value")
     return _node(_check_data(x, f"{op_name} operand"), (), (), "", False)
@@ -414,10 +420,10 @@ def _method_source(info: Op) -> str:
         lines.append("    if type(other) is not Value:")
         lines.append("        other = _constant(other, OP_NAME)")
         lines.append("    a, b = self.data, other.data")
-        lines.append("    needs_grad = self.requires_grad or other.requires_grad")
+        lines.append("    grad_a, grad_b = self.requires_grad, other.requires_grad")
     else:
         lines.append("    a = self.data")
-        lines.append("    needs_grad = self.requires_grad")
+        lines.append("    grad_a = self.requires_grad")
     args = ", ".join(f"{k}={k}" for k in names)
     for i, check in enumerate(info.checks):
         lines.append(f"    if {_ops.python_source(check.condition)}:")
@@ -433,7 +439,7 @@ def _method_source(info: Op) -> str:
         text = info.derivatives[i]
         formula = (_ops.python_source(text) if isinstance(text, str)
                    else _formula_call(info, f"d{i}", names + ("out",)))
-        lines.append(f"    if {this[i]}.requires_grad:")
+        lines.append(f"    if grad_{operand}:")
         for j, check in enumerate(info.derivative_checks.get(operand, ())):
             lines.append(f"        if {_ops.python_source(check.condition)}:")
             lines.append(f"            raise _domain_error(INFO, "
@@ -448,7 +454,8 @@ def _method_source(info: Op) -> str:
     parents = "(self, other)" if binary else "(self,)"
     locals_ = "(" + ", ".join(f"d_{k}" for k in info.operands) + ("," if not binary else "") + ")"
     op_name = "OP_NAME + _ops._number_text(n)" if info.parameter else "OP_NAME"
-    lines.append(f"    return _node(out, {parents}, {locals_}, {op_name}, needs_grad)")
+    needs_grad = "grad_a or grad_b" if binary else "grad_a"
+    lines.append(f"    return _node(out, {parents}, {locals_}, {op_name}, {needs_grad})")
     return "\n".join(lines) + "\n"
 
 
@@ -559,7 +566,7 @@ def weighted_sum(weights, inputs, bias):
     if out - out != 0.0:
         raise _overflow(OPS["wsum"], ws + xs)
     parents = weights + inputs + (bias,)
-    needs_grad = any(p.requires_grad for p in parents)
+    needs_grad = bias.requires_grad or any(p.requires_grad for p in parents)
     return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad)
 
 

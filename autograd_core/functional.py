@@ -15,7 +15,7 @@ forward mode one per input.
 from __future__ import annotations
 
 from . import ops as _ops
-from .engine import (Constant, Value, _backward_order, _check_data, _describe, _node,
+from .engine import (Constant, Value, _order, _check_data, _describe, _node,
                      chain_rule, describe_node, non_finite_error, NonFiniteGradientError,
                      topological_order)
 from .ops import op_info
@@ -58,7 +58,7 @@ def grad(output, inputs, create_graph=False, count=None):
     multiply-adds done.
     """
     inputs = _check_inputs(output, inputs, "grad")
-    order = _backward_order(output)
+    order = _order(output)
     if count is not None:
         count.sweeps += 1
     if create_graph:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .engine import Value, _backward_order, non_finite_error
+from .engine import Value, _order, non_finite_error
 from .ops import local_formula, op_info
 
 __all__ = ["Step", "trace_backward"]
@@ -54,7 +54,7 @@ def trace_backward(root: Value):
     """
     if not isinstance(root, Value):
         raise TypeError(f"trace_backward needs a Value, got {type(root).__name__}")
-    order = _backward_order(root)
+    order = _order(root)
     for node in order:
         if node.parents:
             node.grad = 0.0
