@@ -127,16 +127,20 @@ class Problem:
             self.parts[name] = parsed
 
     def _expand(self, parsed):
-        """A claim or part with the --let names replaced by what they stand for."""
-        unknown = [n for n in parsed.names if n not in self.variables and n not in self.parts]
+        """A claim or part with the --let names (and L, the output) replaced by what
+        they stand for."""
+        named = dict(self.parts)
+        named[self.root_name] = self.function
+        unknown = [n for n in parsed.names if n not in self.variables and n not in named]
         if unknown:
             raise CheckError(f"{parsed.text!r} uses {', '.join(unknown)}, which "
                              f"{'are' if len(unknown) > 1 else 'is'} neither a variable of "
-                             f"{self.function.text!r} nor a --let name")
-        if not any(n in self.parts for n in parsed.names):
+                             f"{self.function.text!r}, nor {self.root_name} (the output), "
+                             "nor a --let name")
+        if not any(n in named for n in parsed.names):
             return parsed
         return _as_expression(_replace(parsed.tree, {
-            _dump(ast.Name(id=n, ctx=ast.Load())): part.tree for n, part in self.parts.items()}))
+            _dump(ast.Name(id=n, ctx=ast.Load())): part.tree for n, part in named.items()}))
 
     def claim(self, text):
         return self._expand(expr.parse(text))

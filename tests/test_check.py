@@ -151,3 +151,10 @@ def test_random_claims_never_traceback(expression, claim, factors):
     assert status in (0, 1, 2) and "Traceback" not in err
     if status == 2:
         assert err.startswith("chainrule: error: ") or "usage:" in err
+
+
+def test_claims_may_use_the_output_name():
+    status, out, _ = run_cli(["check", NEURON, "--wrt", "w", "L*(1-L)*x"])  # the form
+    assert status == 0 and "verdict: RIGHT" in out
+    status, out, _ = run_cli(["check", NEURON, "--wrt", "x", "L*(1-L)*x"])
+    assert status == 1 and "verdict: WRONG" in out
