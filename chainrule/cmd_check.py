@@ -362,6 +362,9 @@ def _run(args) -> int:
         report(result, label.strip(), format_number, indent="    ")
         if result.right is False:
             wrong_factors.append(label.strip())
+    if not args.factor and verdict.right is False:
+        print(f"\n(to find which chain-rule factor is wrong, name the parts with --let and "
+              f"give each factor with --factor \"d{r}/dz=...\"; see chainrule check --help)")
     if wrong_factors:
         print(f"\nthe wrong factor{'s' if len(wrong_factors) > 1 else ''}: "
               f"{', '.join(wrong_factors)}")
