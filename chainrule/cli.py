@@ -9,12 +9,16 @@ import os
 import sys
 
 # Subcommand modules, in the order `chainrule --help` lists them.
-COMMANDS = ("cmd_grad", "cmd_demo", "cmd_train")
+COMMANDS = ("cmd_grad", "cmd_quiz", "cmd_drill", "cmd_check", "cmd_demo", "cmd_train")
 
 EXAMPLES = """\
 examples:
   chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1     value, gradients, every step
   chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1 --step --svg graph.svg
+  chainrule grad "x*x + a + a" x=3 a=0.5 --paths --formula  every path, as formulas
+  chainrule check "x**3*y" --wrt x "3*x**2*y"               is a hand derivative right?
+  chainrule quiz "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1     answer each step yourself
+  chainrule drill --seed alice --level 2                    a worksheet; then chainrule grade
   chainrule demo neuron                                     dJ/dY = Z - t, step by step
   chainrule demo mazur                                      Mazur's 2-2-2 worked example
   chainrule train --help                                    train a small network

@@ -2,8 +2,9 @@
 
 The expression is read by the safe parser in `chainrule.expr` (never `eval`), built as
 a graph of Values whose leaves are labelled by the variable names, and differentiated
-step by step with `visualize.explain_backward`, so each printed line is one
-`parent.grad += local * upstream` a student can check by hand.
+step by step by `visualize.explain.narrate`, so each printed line is one
+`parent.grad += local * upstream` a student can check by hand. --formula and --paths
+come from `visualize.paths`, the LaTeX and the frames from `visualize.export`.
 """
 
 from __future__ import annotations
@@ -14,21 +15,32 @@ import os
 import sys
 
 from chainrule import expr
-from chainrule.argtypes import digits
+from chainrule.argtypes import digits, whole_number
 from chainrule.errors import fail
+from visualize.explain import DIGITS
+from visualize.paths import LIMIT
 
 EXAMPLES = """\
 examples:
   chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1
   chainrule grad "x*y + exp(x)" x=1 y=2 --digits 6
+  chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1 --formula --paths
   chainrule grad "tanh(w1*x1 + w2*x2 + b)" w1=0.3 x1=2 w2=-0.5 x2=1 b=0.1 --svg neuron.svg
+  chainrule grad "w*x*w" w=2 x=3 --passes 2 --html twice.html    (why zero_grad)
+  chainrule grad "sigmoid(w*x + b)" w=-1.2 x=0.5 b=0.1 --latex steps.tex --gif steps.gif
   chainrule grad "log(1 + exp(-y*z))" y=1 z=0.4 --step          (Enter: next, b: back, q: quit)
   chainrule grad -- "-x**2" x=3                                  (a leading minus goes after --)
 
-allowed: numbers, variables, + - * / ** (power), unary - and +, parentheses, and
-exp(), log(), tanh(), sigmoid(), relu() with one argument each. The output is called L
-in the step lines; a short subexpression is called by its own text, e.g. (w*x).
+allowed: numbers, variables, pi, e, + - * / ** (power), unary - and +, parentheses,
+and the functions
+  {functions}.
+The output is called L in the step lines; a short subexpression is called by its own
+text, e.g. (w*x), and a longer one n1, n2, ... (listed under "where"). Numbers are
+shown to --digits significant figures.
 """
+
+OUTPUTS = ("svg", "png", "html", "latex", "gif")
+SUFFIX = {"svg": ".svg", "png": ".png", "html": ".html", "latex": ".tex", "gif": ".gif"}
 
 
 class CommandError(Exception):
@@ -41,23 +53,58 @@ def register(subparsers):
         description="Differentiate an expression with respect to each of its variables and "
                     "print the value, the gradients and every chain-rule step of the "
                     "backward pass.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES.format(functions=", ".join(f"{name}()" for name in expr.functions())),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("expression", metavar="EXPRESSION",
                         help='the expression, quoted, e.g. "sigmoid(w*x + b)"')
     parser.add_argument("assignments", metavar="NAME=NUMBER", nargs="*",
                         help="a value for each variable, e.g. w=-1.2 x=0.5")
-    parser.add_argument("--digits", type=digits, default=4, metavar="N",
-                        help="decimal places shown (default 4)")
+    parser.add_argument("--digits", type=digits, default=DIGITS, metavar="N",
+                        help=f"significant figures shown (default {DIGITS})")
+    parser.add_argument("--formula", action="store_true",
+                        help="print each gradient as a formula from the op table's local "
+                             "derivatives (and simplified by SymPy when it is installed)")
+    parser.add_argument("--paths", action="store_true",
+                        help="list every path from the output to each variable, the product "
+                             "of local derivatives along it, and their sum")
+    parser.add_argument("--max-paths", type=positive, default=LIMIT, metavar="N",
+                        help=f"list at most N paths per variable (default {LIMIT}); beyond "
+                             "that only their number is given")
+    parser.add_argument("--passes", type=passes_count, default=1, metavar="N",
+                        help="show N calls of backward() in the steps and the --html page "
+                             "(inputs accumulate, results are recomputed: why zero_grad)")
     parser.add_argument("--svg", metavar="FILE", help="also draw the graph as SVG to FILE")
     parser.add_argument("--png", metavar="FILE", help="also draw the graph as PNG to FILE")
     parser.add_argument("--html", metavar="FILE",
                         help="also write a self-contained step-through web page to FILE")
+    parser.add_argument("--quiz", action="store_true",
+                        help="make the --html page a quiz: gradients blank until answered")
+    parser.add_argument("--latex", metavar="FILE",
+                        help="also write the steps as a LaTeX align* environment to FILE (.tex)")
+    parser.add_argument("--frames", metavar="FOLDER",
+                        help="also draw the backward pass as SVG frames, one per step, into "
+                             "FOLDER")
+    parser.add_argument("--gif", metavar="FILE",
+                        help="also draw the backward pass as an animated GIF (needs Pillow)")
     parser.add_argument("--step", action="store_true",
                         help="in a terminal, show one step per key press: Enter next, "
                              "b back, q quit (prints everything when not a terminal)")
     parser.set_defaults(run=run)
     return parser
 
+
+def positive(text):
+    number = whole_number(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is too small; give 1 or more")
+    return number
+
+
+def passes_count(text):
+    number = whole_number(text)
+    if not 1 <= number <= 5:
+        raise argparse.ArgumentTypeError(f"{number} is out of range; use 1 to 5")
+    return number
 
 
 def run(args) -> int:
@@ -70,28 +117,39 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
+    from visualize.explain import format_number, kept_grads, narrate
+
     parsed = expr.parse(args.expression)
     values = expr.parse_assignments(args.assignments, parsed)
-    outputs = [(option, path) for option, path in
-               (("svg", args.svg), ("png", args.png), ("html", args.html)) if path is not None]
+    outputs = [(option, getattr(args, option)) for option in OUTPUTS
+               if getattr(args, option) is not None]
     for option, path in outputs:
         check_writable(path, option)
-    sources = {}
-    root, leaves = expr.build(parsed, values, sources=sources)
+    if args.frames is not None:
+        check_folder(args.frames)
+    if args.quiz and args.html is None:
+        raise CommandError("--quiz makes the --html page a quiz; give --html FILE too, or "
+                           "use `chainrule quiz` for a quiz in the terminal")
+    root, leaves = expr.build(parsed, values)
     root_name = root.label if root.parents else expr.root_name(parsed)
-    steps = backward_steps(root, args.digits)
+    derivation = narrate(root)  # the backward pass: every leaf's grad is now filled in
+    if args.passes > 1:
+        with kept_grads(root):
+            derivation = narrate(root, passes=args.passes)
     # Files first: if one cannot be written, the run fails before printing anything.
     for option, path in outputs:
-        write_output(root, path, option)
+        write_output(root, path, option, args)
+    if args.frames is not None:
+        write_frames_folder(root, args)
 
-    fmt = f"{{:.{args.digits}f}}".format
+    fmt = lambda x: format_number(x, args.digits)  # noqa: E731
     out = sys.stdout
     print(f"{root_name} = {parsed.text}", file=out)
     if parsed.names:
         print("at " + "  ".join(f"{name} = {values[name]!r}" for name in parsed.names),
               file=out)
     print(f"\nvalue: {root_name} = {fmt(root.data)}", file=out)
-    print_legend(root, sources, out)
+    print_legend(derivation, out)
     interactive = args.step and sys.stdin.isatty()
     if interactive:
         pass  # the gradients are the answers: --step lets them fill in one step at a time
@@ -101,62 +159,97 @@ def _run(args) -> int:
             print(f"  d{root_name}/d{name} = {fmt(leaves[name].grad)}", file=out)
     else:
         print("\nno variables: there is nothing to differentiate.", file=out)
+    if args.formula and parsed.names and not interactive:
+        print_formulas(root, root_name, parsed.names, leaves, args.max_paths, out)
+    if args.paths and parsed.names and not interactive:
+        print_paths(root, derivation, parsed.names, leaves, args, out)
     for option, path in outputs:
         print(f"wrote {path}", file=out)
+    if args.frames is not None:
+        print(f"wrote {len(derivation.steps) + 1} frames into {args.frames}", file=out)
 
     if interactive:
-        return step_through_terminal(steps, parsed.names, args.digits, out)
-    print_steps(steps, out)
+        return step_through_terminal(derivation.steps, parsed.names, args.digits, out)
+    print_steps(derivation, args.digits, out)
     return 0
 
 
-def print_legend(root, sources, out):
+def print_legend(derivation, out):
     """What the names n1, n2, ... in the steps stand for."""
-    from visualize.explain import node_names
-    names = node_names(root)
-    legend = sorted(((names[v], text) for v, text in sources.items()
-                     if v is not root and names[v] != text), key=lambda p: int(p[0][1:]))
-    if legend:
-        print("\nwhere " + "\n      ".join(f"{name} = {text}" for name, text in legend),
-              file=out)
+    rows = derivation.legend_lines()
+    if rows:
+        print("\nwhere " + "\n      ".join(rows), file=out)
 
 
-class ShownStep:
-    """A chain-rule step as printed: its line and the gradient it fills in."""
+def print_formulas(root, root_name, variables, leaves, limit, out):
+    """Each gradient as the sum over paths of the op table's local derivatives."""
+    from visualize.paths import gradient_formula, simplified_formula
 
-    __slots__ = ("number", "line", "parent_name", "before", "after")
-
-    def __init__(self, number, line, parent_name, before, after):
-        self.number, self.line = number, line
-        self.parent_name, self.before, self.after = parent_name, before, after
-
-
-def backward_steps(root, digits):
-    """Run the backward pass; each step records the parent's gradient before and after it,
-    for the --step display. Steps into constants (the 2 in 2*x) are kept, so the text,
-    the picture and the step-through page show the same steps with the same numbers."""
-    from visualize.explain import explain_backward, node_names
-
-    names = node_names(root)
-    shown = []
-    for step, line in explain_backward(root, digits=digits):  # runs the backward pass
-        parent = step.parent
-        after = parent.grad
-        shown.append(ShownStep(len(shown) + 1, line, names[parent],
-                               after - step.contribution, after))
-    return shown
+    wrt = [leaves[name] for name in variables]
+    formulas = gradient_formula(root, wrt, limit)
+    simple = simplified_formula(root, wrt, limit)
+    print("\nas formulas (local derivatives from the op table, multiplied along each path):",
+          file=out)
+    for name in variables:
+        text = formulas[name]
+        if text is None:
+            print(f"  d{root_name}/d{name}: more than {limit} paths; too long to write out "
+                  "(raise --max-paths)", file=out)
+            continue
+        print(f"  d{root_name}/d{name} = {text}", file=out)
+        if simple is not None and simple.get(name) and simple[name] != text:
+            print(f"  {' ' * len(f'd{root_name}/d{name}')} = {simple[name]}   (SymPy)",
+                  file=out)
+    if simple is None:
+        print("  (pip install sympy for a simplified form)", file=out)
 
 
-def print_steps(steps, out):
+def print_paths(root, derivation, variables, leaves, args, out):
+    from visualize.paths import gradient_paths
+
+    print("\npaths from the output to each variable (the sum of their products is the "
+          "gradient):", file=out)
+    for path_set in gradient_paths(root, [leaves[n] for n in variables], args.max_paths):
+        text = path_set.text(derivation.names, derivation.root_name, args.digits)
+        print("  " + text.replace("\n", "\n  "), file=out)
+
+
+def print_steps(derivation, digits, out):
+    steps = derivation.steps
     if not steps:
         print("\nno chain-rule steps: no variable goes through an operation here.", file=out)
         return
     count = f"{len(steps)} step{'s' if len(steps) != 1 else ''}"
-    print(f"\nchain rule, step by step ({count}, output to inputs; "
+    calls = f" in {derivation.passes} calls of backward()" if derivation.passes > 1 else ""
+    print(f"\nchain rule, step by step ({count}{calls}, output to inputs; "
           "+= adds one path's share):", file=out)
     width = len(str(len(steps)))
-    for step in steps:
-        print(f"  {step.number:>{width}}. {step.line}", file=out)
+    for i, step in enumerate(steps, 1):
+        if derivation.passes > 1 and step.number == 1:
+            print(f"  backward() call {step.pass_number}:" + (
+                "  (results start again from 0; inputs keep their grad and add to it)"
+                if step.pass_number > 1 else ""), file=out)
+        print(f"  {i:>{width}}. {step.line(digits)}", file=out)
+
+
+def check_folder(folder):
+    if not folder.strip():
+        raise CommandError("--frames needs a folder name, got an empty one")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise CommandError(f"--frames {folder}: that is a file, not a folder")
+    parent = os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(parent):
+        raise CommandError(f"--frames {folder}: the folder {parent} does not exist; create it "
+                           "or choose another path")
+
+
+def write_frames_folder(root, args):
+    from visualize.export import write_frames
+    try:
+        write_frames(root, args.frames, passes=args.passes, digits=args.digits)
+    except OSError as error:
+        raise CommandError(f"--frames {args.frames}: cannot write: "
+                           f"{error.strerror or error}") from None
 
 
 def check_writable(path, option):
@@ -167,9 +260,9 @@ def check_writable(path, option):
     if os.path.exists(path) and not os.path.isfile(os.path.realpath(path)):
         raise CommandError(f"--{option} {path}: that is a folder or a device, not a file; "
                            "give a file name")
-    if not path.lower().endswith("." + option):
-        raise CommandError(f"--{option} {path}: the name should end in .{option}, or the "
-                           "file's contents and its name would disagree")
+    if not path.lower().endswith(SUFFIX[option]):
+        raise CommandError(f"--{option} {path}: the name should end in {SUFFIX[option]}, or "
+                           "the file's contents and its name would disagree")
     if os.path.exists(folder) and not os.path.isdir(folder):
         raise CommandError(f"--{option} {path}: {folder} is a file, not a folder")
     if not os.path.isdir(folder):
@@ -180,15 +273,27 @@ def check_writable(path, option):
                            "choose another path")
 
 
-def write_output(root, path, option):
-    """The picture or the step-through page (which leaves the graph's grads as they are)."""
+def write_output(root, path, option, args):
+    """A picture, the step-through page, the LaTeX steps or the GIF; each leaves the
+    graph's grads as they are."""
     try:
         if option == "html":
             from visualize.step_through import step_through_html
-            step_through_html(root, path)
+            step_through_html(root, path, quiz=args.quiz, passes=args.passes,
+                              digits=args.digits)
+        elif option == "latex":
+            from visualize.export import derivation_latex
+            from visualize.graph import write_atomically
+            write_atomically(path, derivation_latex(root, args.digits,
+                                                    args.passes).encode("utf-8"))
+        elif option == "gif":
+            from visualize.export import write_gif
+            write_gif(root, path, passes=args.passes, digits=args.digits)
         else:
             from visualize import render
             render(root, path, format=option)
+    except ImportError as error:
+        raise CommandError(f"--{option} {path}: {error}") from None
     except OSError as error:
         raise CommandError(f"--{option} {path}: cannot write it: "
                            f"{error.strerror or error}") from None
@@ -213,7 +318,8 @@ def step_through_terminal(steps, variables, digits, out, read_key=None) -> int:
     if read_key is None:
         with _terminal_keys() as read_key:
             return step_through_terminal(steps, variables, digits, out, read_key)
-    fmt = f"{{:.{digits}f}}".format
+    from visualize.explain import format_number
+    fmt = lambda x: format_number(x, digits)  # noqa: E731
     total = len(steps)
     print(f"\nchain rule, one step at a time ({total} steps).  {PROMPT}", file=out)
     position = 0
@@ -223,9 +329,8 @@ def step_through_terminal(steps, variables, digits, out, read_key=None) -> int:
             print(f"\n[0/{total}] forward pass only: no gradient is known yet", file=out)
         else:
             step = steps[position - 1]
-            print(f"\n[{position}/{total}] {step.line}", file=out)
-            print(f"        grad of {step.parent_name}: {fmt(step.before)} -> "
-                  f"{fmt(step.after)}", file=out)
+            print(f"\n[{position}/{total}] {step.line(digits)}", file=out)
+            print(f"        {step.change(digits)}", file=out)
         known = {}
         for step in steps[:position]:
             if step.parent_name in variables:

@@ -15,6 +15,7 @@ import pytest
 import nn
 from autograd_core import Value, topological_order
 from visualize import explain_backward, step_through_html
+from visualize.explain import format_number
 
 from conftest import tensor
 
@@ -125,7 +126,7 @@ def check_state(driver, k, lines, receivers, states, nodes):
             assert value, f"step {k}: {node} should show a grad"
             assert math.isclose(float(value), expected[node], rel_tol=1e-3, abs_tol=1e-12), \
                 f"step {k}: {node} shows {value}, engine has {expected[node]}"
-            assert value == f"{expected[node]:.4g}"
+            assert value == format_number(expected[node])
         else:
             assert value == "", f"step {k}: {node} should be blank, shows {value!r}"
     if k == 0:
@@ -137,7 +138,7 @@ def check_state(driver, k, lines, receivers, states, nodes):
     highlighted = driver.execute_script("""
         var e = document.querySelector('svg g.edge.active');
         var r = document.querySelector('svg g.node.receiving');
-        return [e ? e.querySelector('title').textContent : null,
+        return [e ? e.getAttribute('data-id') : null,
                 r ? r.getAttribute('data-name') : null,
                 document.querySelectorAll('svg g.edge.active').length,
                 e ? getComputedStyle(e.querySelector('path')).stroke : null];""")
@@ -231,7 +232,7 @@ def test_mlp_step_by_step_matches_the_engine(driver, tmp_path):
     shown = shown_grads(driver)
     for i, v in enumerate(order):
         if v.requires_grad:
-            assert shown[f"v{i}"] == f"grad {v.grad:.4g}"
+            assert shown[f"v{i}"] == f"grad {format_number(v.grad)}"
         else:  # a constant input gets no gradient: its field stays blank
             assert shown[f"v{i}"] == "grad "
 
@@ -252,7 +253,7 @@ def test_hostile_label_is_shown_as_text(driver, tmp_path):
     line = by_id(driver, "step-line").get_attribute("textContent")
     texts = driver.execute_script(
         "return Array.from(document.querySelectorAll('svg text')).map(t => t.textContent)")
-    assert line == f"dL/d{hostile} = dL/dL * ∂L/∂{hostile} = 1.0000 * 3.0000 = 3.0000" \
+    assert line == f"dL/d{hostile} = dL/dL * ∂L/∂{hostile} = 1 * 3 = 3" \
                    f"   [∂L/∂{hostile} = y]"
     assert hostile in texts
     assert driver.title.startswith("The backward pass of L")
@@ -263,3 +264,108 @@ def test_no_console_errors(driver, tmp_path):
     by_id(driver, "next").click()
     severe = [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
     assert severe == []
+
+
+# ------------------------------------------------------------------ quiz and passes
+
+def open_with(driver, build, folder, name, **options):
+    path = step_through_html(build(), folder / name, **options)
+    driver.get("file://" + os.path.abspath(path))
+
+
+def answer(driver, local, grad):
+    for element_id, text in (("quiz-local", local), ("quiz-grad", grad)):
+        box = by_id(driver, element_id)
+        box.clear()
+        box.send_keys(text)
+    by_id(driver, "quiz-check").click()
+
+
+def test_quiz_mode_hides_gradients_until_answered(driver, tmp_path):
+    from autograd_core import trace_backward
+    reference = [(s.local, s.parent.grad, s.parent) for s in trace_backward(neuron())]
+    lines, receivers, states, nodes = expected_states(neuron)
+    open_with(driver, neuron, tmp_path, "quiz.html", quiz=True)
+    assert by_id(driver, "quiz-score").text == "score 0 / 5"
+    by_id(driver, "next").click()
+    assert by_id(driver, "quiz").is_displayed()
+    assert by_id(driver, "next").get_attribute("disabled") is not None  # answer first
+    parent = receivers[0][0]
+    assert shown_grads(driver)[parent] == "grad ?"  # the receiving grad is not given away
+    # A wrong local derivative: feedback with the op table's rule, nothing revealed.
+    answer(driver, "0.5", format_number(reference[0][1]))
+    feedback = by_id(driver, "quiz-feedback").text
+    assert "Not yet" in feedback and "for out = sigmoid(a): d out/da = out * (1 - out)" in feedback
+    assert by_id(driver, "next").get_attribute("disabled") is not None
+    # Right (to the digits shown): the line and the grad appear, Next is enabled.
+    answer(driver, format_number(reference[0][0]), format_number(reference[0][1]))
+    assert by_id(driver, "step-line").get_attribute("textContent") == lines[0]
+    assert shown_grads(driver)[parent] == f"grad {format_number(reference[0][1])}"
+    assert by_id(driver, "quiz-score").text == "score 0 / 5"  # second try: no point
+    for k in range(1, 5):
+        by_id(driver, "next").click()
+        local, grad, _ = reference[k]
+        answer(driver, repr(local), repr(grad))  # full precision counts too
+        check_state(driver, k + 1, lines, receivers, states, nodes)
+    assert by_id(driver, "quiz-score").text == "score 4 / 5 (finished)"
+    driver.save_screenshot("/tmp/quiz.png")
+    # Show answer reveals the step and scores nothing.
+    open_with(driver, neuron, tmp_path, "quiz2.html", quiz=True)
+    by_id(driver, "next").click()
+    by_id(driver, "quiz-reveal").click()
+    check_state(driver, 1, lines, receivers, states, nodes)
+    assert by_id(driver, "quiz-score").text == "score 0 / 5"
+
+
+def test_two_backward_calls_on_the_page(driver, tmp_path):
+    def build():
+        w, x = Value(2.0, label="w"), Value(3.0, label="x")
+        return (w * x * w).tanh()
+
+    root = build()
+    order = topological_order(root)
+    names = {v: f"v{i}" for i, v in enumerate(order)}
+    root.backward()
+    once = {names[v]: v.grad for v in order}
+    root.backward()
+    twice = {names[v]: v.grad for v in order}
+    open_with(driver, build, tmp_path, "twice.html", passes=2)
+    total = int(by_id(driver, "step-counter").text.split("/")[1])
+    for _ in range(total // 2):
+        by_id(driver, "next").click()
+    shown = shown_grads(driver)
+    for v in order:
+        assert shown[names[v]] == f"grad {format_number(once[names[v]])}" or not v.parents \
+            and v.label == ""
+    by_id(driver, "next").click()  # the first step of the second call
+    assert "call 2 of 2" in by_id(driver, "pass-counter").text
+    assert "zero_grad" in by_id(driver, "step-note").text
+    shown = shown_grads(driver)
+    for v in order:
+        if v.parents and v is not root:
+            assert shown[names[v]] in ("grad ", f"grad {format_number(once[names[v]])}")
+    for _ in range(total):
+        by_id(driver, "next").click()
+    shown = shown_grads(driver)
+    for v in order:
+        if v.label:  # inputs doubled, results as after one call
+            assert shown[names[v]] == f"grad {format_number(twice[names[v]])}"
+    driver.save_screenshot("/tmp/twice.png")
+
+
+def test_jupyter_iframe_holds_the_same_page(driver, tmp_path):
+    import html as html_module
+    import re
+    from visualize.step_through import StepThrough
+    shown = StepThrough(neuron(), quiz=True)
+    markup = shown._repr_html_()
+    assert markup.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in markup
+    page = html_module.unescape(re.search(r'srcdoc="([^"]*)"', markup).group(1))
+    assert page == shown.html
+    host = tmp_path / "notebook.html"
+    host.write_text("<!DOCTYPE html><html><body>" + markup + "</body></html>")
+    driver.get("file://" + str(host))
+    driver.switch_to.frame(driver.find_element("tag name", "iframe"))
+    by_id(driver, "next").click()
+    assert by_id(driver, "quiz").is_displayed() and by_id(driver, "step-counter").text == "step 1 / 5"
+    driver.switch_to.default_content()

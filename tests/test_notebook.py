@@ -35,7 +35,13 @@ def test_teaching_notebook_runs(tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "da/dw = 0.1175" in text                       # the neuron's gradient
-    assert "da/dw = da/du * ∂u/∂w = 0.2350 * 0.5000 = 0.1175" in text  # a step line
+    assert "da/dw = da/du * ∂u/∂w = 0.235 * 0.5 = 0.1175" in text  # a step line
     assert any("image/svg+xml" in o.get("data", {}) for o in outputs)  # graph drawn inline
     assert (work / "neuron_steps.html").is_file()         # written in the notebook's folder
+    pages = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})
+             and o["data"]["text/html"].startswith("<iframe srcdoc=")]
+    assert len(pages) == 3  # the step-through page inline: steps, quiz, backward() twice
+    assert "&quot;quiz&quot;:true" in pages[1] and "&quot;passes&quot;:2" in pages[2]
+    assert "caught: gradcheck" in text and "input 0" in text  # the forgotten x is named
+    assert "sum of the paths = " in text and "'w': 'a * (1 - a) * x'" in text
     assert "after training:" in text

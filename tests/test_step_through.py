@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 import nn
 from autograd_core import Value, topological_order, trace_backward
 from visualize import step_through_html
+from visualize.explain import format_number
 from visualize.graph import MAX_NODES
 
 from conftest import tensor
@@ -24,11 +25,11 @@ torch = pytest.importorskip("torch")
 # sigmoid(w*x + b) at w=-1.2, x=0.5, b=0.1, checked by hand: net = -0.5,
 # L = sigmoid(-0.5) = 0.37754..., dL/dnet = L(1-L) = 0.23500...
 NEURON_LINES = [
-    "dL/dn2 = dL/dL * ∂L/∂n2 = 1.0000 * 0.2350 = 0.2350   [∂L/∂n2 = L * (1 - L)]",
-    "dL/dn1 = dL/dn2 * ∂n2/∂n1 = 0.2350 * 1.0000 = 0.2350   [∂n2/∂n1 = 1]",
-    "dL/db = dL/dn2 * ∂n2/∂b = 0.2350 * 1.0000 = 0.2350   [∂n2/∂b = 1]",
-    "dL/dw = dL/dn1 * ∂n1/∂w = 0.2350 * 0.5000 = 0.1175   [∂n1/∂w = x]",
-    "dL/dx = dL/dn1 * ∂n1/∂x = 0.2350 * -1.2000 = -0.2820   [∂n1/∂x = w]",
+    "dL/dn2 = dL/dL * ∂L/∂n2 = 1 * 0.235 = 0.235   [∂L/∂n2 = L * (1 - L)]",
+    "dL/dn1 = dL/dn2 * ∂n2/∂n1 = 0.235 * 1 = 0.235   [∂n2/∂n1 = 1]",
+    "dL/db = dL/dn2 * ∂n2/∂b = 0.235 * 1 = 0.235   [∂n2/∂b = 1]",
+    "dL/dw = dL/dn1 * ∂n1/∂w = 0.235 * 0.5 = 0.1175   [∂n1/∂w = x]",
+    "dL/dx = dL/dn1 * ∂n1/∂x = 0.235 * -1.2 = -0.282   [∂n1/∂x = w]",
 ]
 
 
@@ -108,9 +109,9 @@ def test_embedded_mlp_steps_equal_trace(tmp_path):
             (step.upstream, step.local, step.contribution)
         # On a fresh graph the engine's grad after each step is what the page shows.
         assert shown["grad"] == step.parent.grad == so_far[step.parent]
-        assert shown["grad_text"] == f"{step.parent.grad:.4g}"
-        expected_head = (f"= {step.upstream:.4f} * {step.local:.4f} = "
-                         f"{step.contribution:.4f}   [")
+        assert shown["grad_text"] == format_number(step.parent.grad)
+        expected_head = (f"= {format_number(step.upstream)} * {format_number(step.local)} = "
+                         f"{format_number(step.contribution)}   [")
         assert expected_head in shown["line"]
 
 
@@ -177,7 +178,7 @@ def test_hostile_label_and_title_are_escaped(tmp_path):
     data = page_data(text)  # the JSON still decodes to the exact label
     assert HOSTILE in data["names"].values()
     lines = [s["line"] for s in data["steps"] if s["parent_name"] == HOSTILE]
-    assert lines == [f"dL/d{HOSTILE} = dL/dL * ∂L/∂{HOSTILE} = 1.0000 * 3.0000 = 3.0000"
+    assert lines == [f"dL/d{HOSTILE} = dL/dL * ∂L/∂{HOSTILE} = 1 * 3 = 3"
                      f"   [∂L/∂{HOSTILE} = y]"]
     assert text.count('class="grad"') == 3  # "@SVG@" in a label did not pull in a second SVG
 
@@ -261,3 +262,54 @@ def test_overwrites_an_existing_file_whole(tmp_path):
     step_through_html(root, str(target))
     assert page_data(target.read_text(encoding="utf-8"))["steps"]
     assert os.listdir(tmp_path) == ["steps.html"]
+
+
+# ------------------------------------------------------- quiz, passes, package data
+
+def test_quiz_page_carries_answers_with_the_digits_tolerance(tmp_path):
+    from visualize.explain import close_enough
+    data = page_data(write(neuron()[0], tmp_path, quiz=True))
+    assert data["quiz"] is True
+    traced = list(trace_backward(neuron()[0]))
+    for shown, step in zip(data["steps"], traced):
+        assert shown["answer_local"]["value"] == step.local
+        assert shown["answer_grad"]["value"] == step.parent.grad
+        tol = shown["answer_grad"]["tolerance"]
+        # The page accepts exactly what close_enough accepts at its digits.
+        assert close_enough(step.parent.grad + 0.9 * tol, step.parent.grad)
+        assert not close_enough(step.parent.grad + 2.5 * tol, step.parent.grad)
+        assert shown["hint"].startswith("for out = ")
+
+
+def test_two_passes_embed_both_calls(tmp_path):
+    root, (w, x, b) = neuron()
+    data = page_data(write(root, tmp_path, passes=2))
+    assert data["passes"] == 2 and len(data["steps"]) == 10
+    assert [s["pass"] for s in data["steps"]] == [1] * 5 + [2] * 5
+    reference, (w2, _, _) = neuron()
+    reference.backward()
+    reference.backward()
+    last = {s["parent_name"]: s["grad"] for s in data["steps"]}
+    assert last["w"] == w2.grad  # accumulated over the two calls
+    assert w.grad == 0.0  # and the caller's graph is untouched
+    with pytest.raises(ValueError, match="passes must be 1 to 5"):
+        step_through_html(root, tmp_path / "x.html", passes=0)
+
+
+def test_page_files_are_package_data_not_python_strings():
+    import pathlib
+    import visualize
+    folder = pathlib.Path(visualize.__file__).parent
+    for name in ("step_through.html", "step_through.css", "step_through.js"):
+        assert (folder / "static" / name).is_file()
+    source = (folder / "step_through.py").read_text()
+    assert "<button" not in source and "function (" not in source and "{ font" not in source
+    setup = (folder.parent / "setup.cfg").read_text()
+    assert "visualize = static/*.html, static/*.css, static/*.js" in setup
+
+
+def test_hover_titles_use_the_names_of_the_text(tmp_path):
+    text = write(neuron()[0], tmp_path)
+    titles = re.findall(r"<title>([^<]*)</title>", text)
+    assert "n1" in titles and "w" in titles and "∂n1/∂w" in titles
+    assert not [t for t in titles if re.fullmatch(r"v\d+(_op)?(->v\d+(_op)?)?", t)]

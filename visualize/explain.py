@@ -1,43 +1,87 @@
-"""Words for the backward pass: names for nodes and one checkable line per chain-rule step.
+"""The one narrator of the backward pass: every chain-rule step, in words and numbers.
 
-The CLI's step printout and the step-through page both use these, so a class sees the
-same line in the terminal and in the browser.
+`narrate(root)` runs the backward pass with `autograd_core.trace_backward` and returns a
+`Derivation`: the nodes' names (`autograd_core.naming`), the legend of those names
+(n1 = w * x) and one `NarratedStep` per application of the chain rule, each with the
+gradient its parent held before and after it. The command line, the step-through page,
+the quiz, the worksheets, the paths and the exports all read a Derivation; none of them
+words a step itself.
+
+`format_number` is the one rule for showing a number anywhere (terminal, picture, page):
+significant figures, never 0.0000 for 6e-6, never -0, 1e+300 as 1e300.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from autograd_core import Value, topological_order, trace_backward
-from autograd_core.ops import local_formula
+from autograd_core import naming
+from autograd_core.ops import local_formula, op_info
 
-__all__ = ["node_names", "step_line", "symbolic_local", "explain_backward"]
+__all__ = ["format_number", "tolerance", "close_enough", "parse_answer", "node_names", "symbolic_local",
+           "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
+           "step_line", "kept_grads", "DIGITS"]
 
+DIGITS = 4  # significant figures shown unless asked otherwise
 _OPERAND = re.compile(r"\b(out|a|b|n|w_\d+|x_\d+|a_\d+)\b")
 
 
-def node_names(root: Value, order=None) -> dict:
-    """A short name for every node: its label, else n1, n2, ... (the root: L).
+# ------------------------------------------------------------------------ numbers
 
-    Unlabelled leaves are constants and are named by their value, e.g. (0.5).
-    """
+def format_number(x: float, digits: int = DIGITS) -> str:
+    """x to `digits` significant figures: 0.1175, 6.144e-6, 1e300, 0 (never -0)."""
+    if x != x:
+        return "nan"
+    if x in (math.inf, -math.inf):
+        return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"
+    text = format(x, f".{max(1, digits)}g")
+    mantissa, e, exponent = text.partition("e")
+    return f"{mantissa}e{int(exponent)}" if e else text
+
+
+def tolerance(true: float, digits: int = DIGITS) -> float:
+    """How far an answer may be from `true` and still count as `true` shown to `digits`
+    significant figures: one unit of the last figure shown (rounded or cut off)."""
+    if not math.isfinite(true):
+        return 0.0
+    if true == 0:
+        return 10.0 ** -(digits + 8)
+    return 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
+
+
+def close_enough(answer: float, true: float, digits: int = DIGITS) -> bool:
+    """Does a student's answer equal `true` to the precision it is shown with?"""
+    return (format_number(answer, digits) == format_number(true, digits)
+            or abs(answer - true) <= tolerance(true, digits))
+
+
+def parse_answer(text: str) -> float:
+    """A typed answer: a number (0.25, -1e-3) or a fraction (1/4); ValueError otherwise."""
+    text = text.strip().replace("−", "-")
+    top, slash, bottom = text.partition("/")
+    try:
+        value = float(top) / float(bottom) if slash else float(text)
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{text!r} is not a number; type e.g. 0.25, -1.5e-3 or 1/4") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+# ------------------------------------------------------------------------- names
+
+def node_names(root: Value, order=None) -> dict:
+    """Every node's name (autograd_core.naming), constants written with format_number."""
     order = topological_order(root) if order is None else order
-    names, count = {}, 0
-    for v in order:
-        if v.label:
-            names[v] = v.label
-        elif v is root:
-            names[v] = "L"
-        elif not v.parents:
-            names[v] = f"({v.data:g})"
-        else:
-            count += 1
-            names[v] = f"n{count}"
-    return names
+    return naming.node_names(order, root, number=format_number)
 
 
 def symbolic_local(node: Value, index: int, names: dict) -> str:
-    """d node / d parents[index] as a formula in the nodes' own names, e.g. 'x' or 'z*(1-z)'."""
+    """d node / d parents[index] as a formula in the nodes' own names, e.g. 'x' or 'L * (1 - L)'."""
     arity = len(node.parents)
     _, formula = local_formula(node.op, index, arity)
     k = (arity - 1) // 2
@@ -59,29 +103,173 @@ def symbolic_local(node: Value, index: int, names: dict) -> str:
     return _OPERAND.sub(name_of, formula)
 
 
-def step_line(step, names: dict, root: Value, digits: int = 4, accumulates: bool = False) -> str:
-    """'dL/dw = dL/dz * ∂z/∂w = 0.2350 * 0.5000 = 0.1175   [∂z/∂w = x]'.
+def op_hint(node: Value, index: int) -> str:
+    """The op table's rule for this local derivative: 'for out = a * b, d out/da = b'."""
+    info = op_info(node.op)
+    operand, formula = local_formula(node.op, index, len(node.parents))
+    forward = info.forward if info.name != "**n" else f"a ** {node.op[2:]}"
+    return f"for out = {forward}: d out/d{operand} = {formula}"
 
-    d is the derivative of the output (complete for the node, growing for the parent);
-    ∂ is the node's local derivative, stored in the forward pass. With `accumulates`
-    (the parent feeds more than one node) the line reads '+=', since this step adds one
-    path's share to the parent's gradient.
+
+# ------------------------------------------------------------------------- steps
+
+class NarratedStep:
+    """One application of the chain rule, parent.grad += local * upstream, with words.
+
+    Fields: `number` (1.. within its pass), `pass_number` (1 for the first backward()
+    call shown), `node`, `parent`, `index` (parent is node.parents[index]), `local`,
+    `upstream`, `contribution`, `before` / `after` (parent.grad around this step),
+    `accumulates` (the parent's gradient is a sum: it feeds more than one operation, or
+    a leaf kept its gradient from an earlier pass), `root_name`, `node_name`,
+    `parent_name`, `formula` (the local derivative in the nodes' names) and `hint` (the
+    op table's rule it comes from).
     """
-    r, n, p = names[root], names[step.node], names[step.parent]
-    eq = "+=" if accumulates else "="
-    f = f"{{:.{digits}f}}"
-    return (f"d{r}/d{p} {eq} d{r}/d{n} * ∂{n}/∂{p} = {f.format(step.upstream)} * "
-            f"{f.format(step.local)} = {f.format(step.contribution)}"
-            f"   [∂{n}/∂{p} = {symbolic_local(step.node, step.index, names)}]")
+
+    __slots__ = ("number", "pass_number", "node", "parent", "index", "local", "upstream",
+                 "contribution", "before", "after", "accumulates", "root_name", "node_name",
+                 "parent_name", "formula", "hint")
+
+    def __init__(self, step, names, root, before, accumulates, pass_number=1):
+        self.number = step.number
+        self.pass_number = pass_number
+        self.node, self.parent, self.index = step.node, step.parent, step.index
+        self.local, self.upstream, self.contribution = step.local, step.upstream, step.contribution
+        self.before, self.after = before, step.parent.grad
+        self.accumulates = accumulates
+        self.root_name, self.node_name = names[root], names[step.node]
+        self.parent_name = names[step.parent]
+        self.formula = symbolic_local(step.node, step.index, names)
+        self.hint = op_hint(step.node, step.index)
+
+    @property
+    def local_symbol(self) -> str:
+        return f"∂{self.node_name}/∂{self.parent_name}"
+
+    def line(self, digits: int = DIGITS) -> str:
+        """'dL/dw = dL/dn1 * ∂n1/∂w = 0.235 * 0.5 = 0.1175   [∂n1/∂w = x]'.
+
+        d is the derivative of the output (complete for the node, growing for the
+        parent); ∂ is the node's local derivative, stored in the forward pass. '+='
+        marks a step that adds one path's share to a gradient that is a sum.
+        """
+        f = lambda x: format_number(x, digits)  # noqa: E731
+        r, n, p = self.root_name, self.node_name, self.parent_name
+        eq = "+=" if self.accumulates else "="
+        return (f"d{r}/d{p} {eq} d{r}/d{n} * {self.local_symbol} = {f(self.upstream)} * "
+                f"{f(self.local)} = {f(self.contribution)}"
+                f"   [{self.local_symbol} = {self.formula}]")
+
+    def change(self, digits: int = DIGITS) -> str:
+        """'grad of w: 0 -> 0.1175'."""
+        return (f"grad of {self.parent_name}: {format_number(self.before, digits)} -> "
+                f"{format_number(self.after, digits)}")
+
+    def __repr__(self):
+        return f"NarratedStep({self.pass_number}.{self.number}: {self.line()})"
 
 
-def explain_backward(root: Value, digits: int = 4):
-    """Run the backward pass step by step; yield (step, line) pairs."""
-    order = topological_order(root)
-    names = node_names(root, order)
+class Derivation:
+    """A narrated backward pass (or several): names, legend, steps, final gradients.
+
+    `steps` lists every step of every pass in order; `gradients` maps each node to its
+    grad after the last pass; `legend` is [(name, definition)] for the nodes whose name
+    does not say what they are (n1 = w * x).
+    """
+
+    def __init__(self, root, order, names, steps, passes):
+        self.root, self.order, self.names = root, order, names
+        self.steps, self.passes = steps, passes
+        self.legend = naming.legend(order, names)
+        self.gradients = {v: v.grad for v in order}
+
+    @property
+    def root_name(self) -> str:
+        return self.names[self.root]
+
+    def variables(self):
+        """The leaves that get a gradient (labelled leaves), in forward order."""
+        return [v for v in self.order if not v.parents and v.label
+                and getattr(v, "requires_grad", True)]
+
+    def lines(self, digits: int = DIGITS):
+        return [s.line(digits) for s in self.steps]
+
+    def legend_lines(self):
+        return [f"{name} = {text}" for name, text in self.legend]
+
+
+def _uses(order):
     uses = {}
     for v in order:
         for parent in v.parents:
             uses[parent] = uses.get(parent, 0) + 1
-    for step in trace_backward(root):
-        yield step, step_line(step, names, root, digits, uses[step.parent] > 1)
+    return uses
+
+
+def narrate(root: Value, passes: int = 1) -> Derivation:
+    """Run `passes` backward passes step by step, as `backward()` would, and narrate them.
+
+    The grads end as `passes` calls of backward() leave them (leaves accumulate, results
+    are recomputed each pass); use `kept_grads` around it to leave them untouched.
+    """
+    order = topological_order(_check_root(root))
+    names = node_names(root, order)
+    steps = list(_narrated_steps(root, order, names, passes))
+    return Derivation(root, order, names, steps, passes)
+
+
+def _check_root(root):
+    if not isinstance(root, Value):
+        raise TypeError(f"narrate needs a Value, got {type(root).__name__}")
+    return root
+
+
+def _narrated_steps(root, order, names, passes=1):
+    """NarratedSteps as trace_backward applies them (lazily: grads fill in as you go)."""
+    if not isinstance(passes, int) or isinstance(passes, bool) or passes < 1:
+        raise ValueError(f"passes must be a whole number >= 1, got {passes!r}")
+    uses = _uses(order)
+    for pass_number in range(1, passes + 1):
+        # Exact "before" values: results restart from 0 each pass, leaves keep theirs.
+        held = {v: v.grad for v in order if not v.parents}
+        for step in trace_backward(root):
+            before = held.get(step.parent, 0.0)
+            held[step.parent] = step.parent.grad
+            earlier = pass_number > 1 and not step.parent.parents
+            yield NarratedStep(step, names, root, before,
+                               uses[step.parent] > 1 or earlier, pass_number)
+
+
+class kept_grads:
+    """Leave every grad of root's graph as it was after the block."""
+
+    def __init__(self, root, zero=True):
+        self.order = topological_order(root)
+        self.zero = zero
+
+    def __enter__(self):
+        self.saved = [v.grad for v in self.order]
+        if self.zero:
+            for v in self.order:
+                v.grad = 0.0
+        return self
+
+    def __exit__(self, *exc_info):
+        for v, grad in zip(self.order, self.saved):
+            v.grad = grad
+        return False
+
+
+def explain_backward(root: Value, digits: int = DIGITS):
+    """Run the backward pass step by step; yield (NarratedStep, line) pairs as it goes."""
+    order = topological_order(_check_root(root))
+    for step in _narrated_steps(root, order, node_names(root, order)):
+        yield step, step.line(digits)
+
+
+def step_line(step, names: dict, root: Value, digits: int = DIGITS,
+              accumulates: bool = False) -> str:
+    """The line of one trace_backward Step (its gradient before is taken as unknown)."""
+    narrated = NarratedStep(step, names, root, step.parent.grad - step.contribution,
+                            accumulates)
+    return narrated.line(digits)

@@ -13,12 +13,15 @@ import graphviz
 from autograd_core import Value, topological_order
 from autograd_core.ops import op_info
 
-from .explain import node_names, symbolic_local
+from autograd_core import naming
+
+from .explain import format_number, node_names, symbolic_local
 
 __all__ = ["draw_graph", "render", "dot_binary", "write_atomically", "FORMATS", "node_name"]
 
 FORMATS = ("svg", "png")
 MAX_NODES = 1500  # dot takes minutes beyond a few thousand nodes; nobody can read it
+LEGEND_ROWS = 24  # names listed under a picture; the rest are counted
 
 # Fill colours by role, so a picture tells parameters, inputs and results apart.
 STYLE = {
@@ -65,7 +68,7 @@ _use_graphviz_pure()
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+    return format_number(x)
 
 
 def _visible(ch: str) -> str:
@@ -84,7 +87,13 @@ def _escape(text: str) -> str:
     return text
 
 
+def _escape_text(text: str) -> str:
+    """Text for a plain (non-record) graphviz label: escapes only, record syntax kept."""
+    return "".join(map(_visible, text)).replace("&", "&amp;").replace("\\", "\\\\")
+
+
 def node_name(value: Value, index: int) -> str:
+    """The DOT id of a node (never shown: pictures show naming's names)."""
     return f"v{index}"
 
 
@@ -100,13 +109,19 @@ def _role(value, root, parameters):
     return "constant"
 
 
-def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int = MAX_NODES):
+def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int = MAX_NODES,
+               legend: bool = True, grads=None, highlight=None):
     """A graphviz.Digraph of everything `root` was computed from.
 
-    One box per Value (label, data, grad), one circle per operation, and on each edge
-    from an operand into its operation the local derivative: formula = number.
+    One box per Value (name, data, grad), one circle per operation, and on each edge
+    from an operand into its operation the local derivative: formula = number. Nodes
+    carry the names the step text uses (autograd_core.naming), and with `legend` the
+    picture lists what the unlabelled ones stand for (n1 = w * x).
     `parameters` (optional) marks which leaves are trained weights; without it labelled
     leaves are drawn as parameters and unlabelled ones as constants.
+    For frames of the backward pass: `grads` maps a node to the text shown after
+    "grad" (a node not in it shows its .grad; "" leaves it blank), and `highlight`, a
+    NarratedStep, draws the edge it uses thick red and its parent outlined red.
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph needs a Value, got {type(root).__name__}")
@@ -118,27 +133,47 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
                          f"max_nodes={max_nodes} can be laid out readably; draw a smaller "
                          "graph (one example, a smaller network) or raise max_nodes")
     parameters = set(parameters or ())
+    grads = grads or {}
     names = {v: node_name(v, i) for i, v in enumerate(order)}
-    shown = node_names(root, order)  # the names the step-through text uses
-    dot = GraphPicture("chainrule", graph_attr=dict(rankdir=rankdir, fontname="Helvetica"),
-                           node_attr=dict(fontname="Helvetica", fontsize="11"),
-                           edge_attr=dict(fontname="Helvetica", fontsize="9", color="#555555"))
+    shown = node_names(root, order)  # the names the step text uses
+    graph_attr = dict(rankdir=rankdir, fontname="Helvetica")
+    rows = naming.legend(order, shown) if legend else []
+    if rows:
+        lines = [f"{_escape_text(name)} = {_escape_text(text)}" for name, text in rows]
+        if len(lines) > LEGEND_ROWS:  # a network's legend would be taller than its graph
+            lines = lines[:LEGEND_ROWS - 1] + [f"... and {len(lines) - LEGEND_ROWS + 1} more"]
+        # \\l ends a left-aligned line in a graphviz label.
+        graph_attr.update(label="where " + "\\l      ".join(lines) + "\\l",
+                          labelloc="b", labeljust="l", fontsize="11")
+    dot = GraphPicture("chainrule", graph_attr=graph_attr,
+                       node_attr=dict(fontname="Helvetica", fontsize="11"),
+                       edge_attr=dict(fontname="Helvetica", fontsize="9", color="#555555"))
     for v in order:
-        # Unlabelled results show the name the edge labels and step text call them.
-        name = v.label or (shown[v] if v.parents or v is root else "")
+        # Results and named leaves show their name; a constant shows only its value.
+        name = shown[v] if v.parents or v.label or v is root else ""
+        grad = grads[v] if v in grads else format_number(v.grad)
         fields = ([_escape(name)] if name else []) + \
-                 [f"data {_fmt(v.data)}", f"grad {_fmt(v.grad)}"]
-        dot.node(names[v], label="{" + " | ".join(fields) + "}",
-                 **STYLE[_role(v, root, parameters)])
+                 [f"data {format_number(v.data)}", f"grad {_escape(grad)}"]
+        style = dict(STYLE[_role(v, root, parameters)])
+        if highlight is not None and v is highlight.parent:
+            style.update(color="#d62728", penwidth="3")
+        dot.node(names[v], label="{" + " | ".join(fields) + "}", **style)
         if v.parents:
             op_node = names[v] + "_op"
+            op_style = dict(STYLE["op"])
+            if highlight is not None and v is highlight.node:
+                op_style.update(color="#d62728", penwidth="3")
             dot.node(op_node, label=op_info(v.op).symbol if not v.op.startswith("**")
-                     else v.op, **STYLE["op"])
+                     else v.op, **op_style)
             dot.edge(op_node, names[v])
             for i, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
                 formula = _escape(symbolic_local(v, i, shown))
+                edge_style = {}
+                if highlight is not None and v is highlight.node and i == highlight.index:
+                    edge_style = dict(color="#d62728", penwidth="3", fontcolor="#d62728")
                 dot.edge(names[parent], op_node, label=f"∂{_escape(shown[v])}/∂"
-                         f"{_escape(shown[parent])} = {formula}\n= {_fmt(local)}")
+                         f"{_escape(shown[parent])} = {formula}\n= {format_number(local)}",
+                         **edge_style)
     return dot
 
 

@@ -1,9 +1,16 @@
 """step_through_html: one offline HTML page that walks a class through the backward pass.
 
 The page holds the graph as inline SVG (drawn by draw_graph), the chain-rule steps as
-JSON and a little JavaScript that replays them: Prev / Next / Play / Reset and the
-arrow keys. Nothing is fetched: no CDN, no server, so it works from a USB stick in a
-lecture hall.
+JSON (narrated by `visualize.explain`) and a little JavaScript that replays them: Prev /
+Next / Play / Reset and the arrow keys. The HTML, CSS and JavaScript are the package's
+files in `visualize/static/`, inlined into the page, so nothing is fetched: no CDN, no
+server, so it works from a USB stick in a lecture hall. `StepThrough` shows the same
+page inline in Jupyter (an iframe holding the page's text).
+
+Options: `quiz=True` leaves every gradient blank until the student types the step's
+local derivative and new gradient (checked to the digits shown, with the op table's
+rule as a hint after a wrong answer, and a score); `passes=2` replays two backward()
+calls, showing the inputs' gradients accumulate while the results are recomputed.
 
 What a step shows:
 - step 0 is the forward pass alone: every value, every local derivative on the edges,
@@ -14,6 +21,7 @@ What a step shows:
   `explain.step_line` prints for that step and the counter "step k / N";
 - the grads shown are those accumulated so far in this pass; the root shows 1 from
   step 1 on (the seed dL/dL = 1 is the first thing the backward pass does).
+- under the controls, the legend of names (n1 = w * x), as in the terminal.
 """
 
 from __future__ import annotations
@@ -24,24 +32,20 @@ import math
 import os
 import re
 import xml.etree.ElementTree as ET
+from importlib import resources
 
 from autograd_core import Value, topological_order
 from autograd_core.ops import op_info
 
 from . import graph
-from .explain import explain_backward, node_names
+from .explain import DIGITS, format_number, kept_grads, narrate, tolerance
 
-__all__ = ["step_through_html"]
+__all__ = ["step_through_html", "step_through_page", "StepThrough"]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", SVG_NS)
 ET.register_namespace("xlink", XLINK_NS)
-
-
-def _fmt(x: float) -> str:
-    # The same format draw_graph uses for "grad X", so the page and a rendered SVG agree.
-    return f"{x:.4g}"
 
 
 def _finite_or_none(x: float):
@@ -83,31 +87,44 @@ def _check_labels(order):
                              "(an unpaired surrogate); fix the label") from None
 
 
-def _collect_steps(root, order, names):
-    """Run the backward pass (trace_backward) and record every step for the page."""
-    svg_name = {v: graph.node_name(v, i) for i, v in enumerate(order)}
-    so_far = {}  # grads accumulated in this pass only, whatever the leaves held before
+def _step_data(derivation, svg_name, digits):
+    """What the page needs of each narrated step (every text made by the narrator)."""
     steps = []
-    for step, line in explain_backward(root):
-        parent, node = step.parent, step.node
-        so_far[parent] = so_far.get(parent, 0.0) + step.contribution
-        grad = so_far[parent]
+    for step in derivation.steps:
+        node = step.node
+        f = lambda x: format_number(x, digits)  # noqa: E731
         steps.append({
             "number": step.number,
+            "pass": step.pass_number,
             "node": svg_name[node],
-            "parent": svg_name[parent],
+            "parent": svg_name[step.parent],
             "index": step.index,
-            "node_name": names[node],
-            "parent_name": names[parent],
+            "node_name": step.node_name,
+            "parent_name": step.parent_name,
             "op": node.op if node.op.startswith("**") else op_info(node.op).symbol,
             "upstream": _finite_or_none(step.upstream),
             "local": _finite_or_none(step.local),
             "contribution": _finite_or_none(step.contribution),
-            "grad": _finite_or_none(grad),
-            "grad_text": _fmt(grad),
-            "line": line,
+            "grad": _finite_or_none(step.after),
+            "grad_text": f(step.after),
+            "before_text": f(step.before),
+            "line": step.line(digits),
+            "change": step.change(digits),
+            "local_symbol": step.local_symbol,
+            "question": (f"d{step.root_name}/d{step.parent_name} "
+                         f"{'+=' if step.accumulates else '='} d{step.root_name}/"
+                         f"d{step.node_name} * {step.local_symbol} = {f(step.upstream)} * ?"),
+            "hint": step.hint,
+            "grad_hint": (f"new grad = old grad + upstream * local = {f(step.before)} + "
+                          f"{f(step.upstream)} * {step.local_symbol}"),
+            "answer_local": _answer(step.local, digits),
+            "answer_grad": _answer(step.after, digits),
         })
-    return steps, svg_name
+    return steps
+
+
+def _answer(value, digits):
+    return {"value": _finite_or_none(value), "tolerance": tolerance(value, digits)}
 
 
 def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
@@ -159,8 +176,33 @@ def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
                 by_edge[(title, int(g.get("data-edge-index")))] = g
     for s in steps:
         by_edge[(f"{s['parent']}->{s['node']}_op", s["index"])].set("data-step", str(s["number"]))
+    _name_titles(tree, order, svg_name, names)
     tree.set("class", "graph")
     return ET.tostring(tree, encoding="unicode")
+
+
+def _name_titles(tree, order, svg_name, names):
+    """Hover titles in the names of the text (w, n1, dL/dn1 ...), not dot's ids (v0);
+    the id each title held is kept as data-id for scripts and tests."""
+    q = lambda tag: f"{{{SVG_NS}}}{tag}"  # noqa: E731
+    shown = {svg_name[v]: names[v] for v in order}
+    for v in order:
+        if v.parents:
+            shown[svg_name[v] + "_op"] = f"the operation that makes {names[v]}"
+    for g in tree.iter(q("g")):
+        title = g.find(q("title"))
+        if title is None or g.get("class") not in ("node", "edge"):
+            continue
+        text = title.text or ""
+        g.set("data-id", text)
+        if g.get("class") == "node":
+            title.text = shown.get(text, text)
+        else:
+            source, _, target = text.partition("->")
+            if target.endswith("_op") and source in shown and target[:-3] in shown:
+                title.text = f"∂{shown[target[:-3]]}/∂{shown[source]}"
+            elif source in shown and target in shown:
+                title.text = f"{shown[target]} = its operation's result"
 
 
 def _json_for_script(data) -> str:
@@ -170,15 +212,65 @@ def _json_for_script(data) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
+                      title: str | None = None, quiz: bool = False, passes: int = 1,
+                      digits: int = DIGITS) -> str:
+    """The step-through page of root's backward pass as HTML text (see step_through_html)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"step_through_html needs a Value as root, got {type(root).__name__}")
+    graph.dot_binary()  # a clear error if the dot engine is missing, before touching grads
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"step_through_html: title must be a str, got {type(title).__name__}")
+    if not isinstance(passes, int) or isinstance(passes, bool) or not 1 <= passes <= 5:
+        raise ValueError(f"step_through_html: passes must be 1 to 5, got {passes!r}")
+    # draw_graph checks rankdir and the size (it is cheap: no layout yet); done before the
+    # backward pass so a refused graph keeps its grads.
+    graph.draw_graph(root, rankdir=rankdir, parameters=parameters)
+    order = topological_order(root)
+    _check_labels(order)
+    with kept_grads(root):
+        derivation = narrate(root, passes=passes)
+        # Drawn after the passes, so each record box is sized for the final grad's text.
+        svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters,
+                                     legend=False).pipe(format="svg", quiet=True)
+    names = derivation.names
+    svg_name = {v: graph.node_name(v, i) for i, v in enumerate(order)}
+    steps = _step_data(derivation, svg_name, digits)
+    svg = _annotate_svg(svg_bytes, [s for s in steps if s["pass"] == 1], order, svg_name,
+                        names)
+    data = {
+        "root": svg_name[root],
+        "root_name": names[root],
+        "root_grad_text": format_number(1.0, digits),
+        "nodes": [svg_name[v] for v in order],
+        "leaves": [svg_name[v] for v in order if not v.parents],
+        "names": {svg_name[v]: names[v] for v in order},
+        "legend": derivation.legend,
+        "quiz": bool(quiz),
+        "passes": passes,
+        "steps": steps,
+    }
+    heading = title if title is not None else (
+        f"The backward pass of {names[root]}, step by step" + (": quiz" if quiz else ""))
+    parts = {"TITLE": html.escape(heading, quote=True), "CSS": _static("step_through.css"),
+             "JS": _static("step_through.js"), "DATA": _json_for_script(data), "SVG": svg}
+    # One pass, so a label that happens to read "@SVG@" is never substituted into.
+    return re.sub(r"@(TITLE|CSS|JS|DATA|SVG)@", lambda m: parts[m.group(1)],
+                  _static("step_through.html"))
+
+
 def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None,
-                      title: str | None = None) -> str:
+                      title: str | None = None, quiz: bool = False, passes: int = 1,
+                      digits: int = DIGITS) -> str:
     """Write the step-through page of root's backward pass to `path`; return `path`.
 
     It replays the backward pass on the graph you pass, from zeroed grads, so the page
     shows d root / d node for this pass alone, and then puts every grad back as it was:
     calling it has no effect on the graph (grads a caller accumulated stay as they are).
 
-    `rankdir` and `parameters` are passed to draw_graph; `title` heads the page.
+    `rankdir` and `parameters` are passed to draw_graph; `title` heads the page; `quiz`
+    hides each gradient until it is answered; `passes` (1 to 5) replays that many
+    backward() calls; `digits` is the significant figures shown.
     Raises TypeError for a root that is not a Value, FileNotFoundError when the folder
     of `path` does not exist, and ValueError for a graph too big to draw (draw_graph's
     max_nodes), a bad rankdir or a label dot cannot draw (NUL); these are checked
@@ -187,261 +279,36 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     if not isinstance(root, Value):
         raise TypeError(f"step_through_html needs a Value as root, got {type(root).__name__}")
     path = _check_target(path)
-    graph.dot_binary()  # a clear error if the dot engine is missing, before touching grads
-    if title is not None and not isinstance(title, str):
-        raise TypeError(f"step_through_html: title must be a str, got {type(title).__name__}")
-    # draw_graph checks rankdir and the size (it is cheap: no layout yet); done before the
-    # backward pass so a refused graph keeps its grads.
-    graph.draw_graph(root, rankdir=rankdir, parameters=parameters)
-    order = topological_order(root)
-    _check_labels(order)
-    names = node_names(root, order)
-    saved = [v.grad for v in order]
-    try:
-        for v in order:
-            v.grad = 0.0
-        steps, svg_name = _collect_steps(root, order, names)
-        # Drawn after the pass, so each record box is sized for the final grad's text.
-        svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters).pipe(
-            format="svg", quiet=True)
-    finally:
-        for v, grad in zip(order, saved):
-            v.grad = grad
-    svg = _annotate_svg(svg_bytes, steps, order, svg_name, names)
-    data = {
-        "root": svg_name[root],
-        "root_name": names[root],
-        "root_grad_text": _fmt(1.0),
-        "nodes": [svg_name[v] for v in order],
-        "names": {svg_name[v]: names[v] for v in order},
-        "steps": steps,
-    }
-    heading = title if title is not None else f"The backward pass of {names[root]}, step by step"
-    parts = {"TITLE": html.escape(heading, quote=True), "CSS": _CSS, "JS": _JS,
-             "DATA": _json_for_script(data), "SVG": svg}
-    # One pass, so a label that happens to read "@SVG@" is never substituted into.
-    page = re.sub(r"@(TITLE|CSS|JS|DATA|SVG)@", lambda m: parts[m.group(1)], _TEMPLATE)
+    page = step_through_page(root, rankdir=rankdir, parameters=parameters, title=title,
+                             quiz=quiz, passes=passes, digits=digits)
     graph.write_atomically(path, page.encode("utf-8"))
     return path
 
 
-_TEMPLATE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>@TITLE@</title>
-<style>@CSS@</style>
-</head>
-<body>
-<header>
-  <h1>@TITLE@</h1>
-  <div id="controls">
-    <button id="reset" type="button" title="back to the forward pass (Home)">&#x21BA; Reset</button>
-    <button id="prev" type="button" title="previous step (left arrow)">&#x25C0; Prev</button>
-    <button id="play" type="button" title="play the steps one per second">&#x25B6; Play</button>
-    <button id="next" type="button" title="next step (right arrow)">Next &#x25B6;</button>
-    <span id="step-counter" aria-live="polite">step 0 / 0</span>
-    <label id="fit-label"><input id="fit" type="checkbox" checked> fit graph to window</label>
-  </div>
-  <div id="panel">
-    <div id="step-line"></div>
-    <div id="step-note"></div>
-  </div>
-  <div id="legend">
-    <span><i class="swatch edge-swatch"></i>gradient flowing along this edge</span>
-    <span><i class="swatch recv-swatch"></i>node receiving gradient</span>
-    <span><i class="swatch src-swatch"></i>node it flows from</span>
-    <span>&#x2190; / &#x2192; keys step; edge labels are the local derivatives</span>
-  </div>
-</header>
-<main>
-<div id="graph">@SVG@</div>
-<details id="history-box" open><summary>Steps so far</summary><ol id="history"></ol></details>
-</main>
-<script type="application/json" id="chainrule-data">@DATA@</script>
-<script>@JS@</script>
-</body>
-</html>
-"""
+class StepThrough:
+    """The step-through page shown inline in Jupyter: the same offline page, in an
+    iframe that holds its text (srcdoc), so a notebook needs no file and no server.
 
-_CSS = """
-body { font-family: Helvetica, Arial, sans-serif; margin: 0; color: #222; background: #fafafa; }
-header { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid #ccc;
-         padding: 10px 16px 8px; }
-h1 { font-size: 20px; margin: 0 0 8px; }
-#controls { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
-button { font-size: 16px; padding: 6px 14px; border: 1px solid #888; border-radius: 6px;
-         background: #f2f2f2; cursor: pointer; }
-button:hover:not(:disabled) { background: #e2e8f2; }
-button:disabled { color: #aaa; cursor: default; }
-#step-counter { font-size: 18px; font-weight: bold; margin-left: 10px; min-width: 8em; }
-#fit-label { margin-left: auto; font-size: 14px; color: #555; }
-#panel { margin-top: 8px; padding: 10px 14px; background: #fff8f6; border: 2px solid #d62728;
-         border-radius: 8px; }
-#step-line { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 19px;
-             white-space: pre-wrap; word-break: break-word; color: #111; min-height: 1.3em; }
-#step-note { font-size: 15px; color: #444; margin-top: 4px; }
-#legend { font-size: 13px; color: #555; margin-top: 6px; display: flex; gap: 18px;
-          flex-wrap: wrap; }
-.swatch { display: inline-block; width: 22px; height: 10px; margin-right: 5px;
-          vertical-align: middle;
-          border-radius: 3px; }
-.edge-swatch { background: #d62728; height: 5px; }
-.recv-swatch { border: 3px solid #d62728; background: #ffe3e0; }
-.src-swatch { border: 3px dashed #1f5fbf; background: #fff; }
-main { padding: 12px 16px; }
-#graph { overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
-         padding: 6px; }
-#graph.fit svg { max-width: 100%; height: auto; }
-svg.graph text.grad { font-weight: bold; fill: #0b6e2e; }
-svg.graph text.grad.blank { font-weight: normal; fill: #888; }
-svg.graph g.edge.active path { stroke: #d62728; stroke-width: 4; }
-svg.graph g.edge.active polygon { stroke: #d62728; fill: #d62728; stroke-width: 2; }
-svg.graph g.edge.active text { fill: #d62728; font-weight: bold; }
-svg.graph g.edge.flow-out path { stroke: #1f5fbf; stroke-width: 3; }
-svg.graph g.edge.flow-out polygon { stroke: #1f5fbf; fill: #1f5fbf; }
-svg.graph g.node.receiving path, svg.graph g.node.receiving polygon,
-svg.graph g.node.receiving ellipse { stroke: #d62728; stroke-width: 4; fill: #ffe3e0; }
-svg.graph g.node.receiving text.grad { fill: #d62728; }
-svg.graph g.node.source path, svg.graph g.node.source polygon, svg.graph g.node.source ellipse
-  { stroke: #1f5fbf; stroke-width: 3; stroke-dasharray: 6 3; }
-svg.graph g.node.active-op ellipse { stroke: #d62728; stroke-width: 4; fill: #ffd0c9; }
-#history-box { margin-top: 12px; font-size: 14px; }
-#history { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; max-height: 16em;
-           overflow: auto; margin: 6px 0; }
-#history li { white-space: pre-wrap; cursor: pointer; }
-#history li.current { background: #ffe3e0; font-weight: bold; }
-"""
+    `StepThrough(root, quiz=True)` as the last line of a cell shows it; `.html` is the
+    page itself and `.save(path)` writes it. Options as step_through_html, plus the
+    iframe's `height` in pixels.
+    """
 
-_JS = r"""
-(function () {
-  "use strict";
-  var DATA = JSON.parse(document.getElementById("chainrule-data").textContent);
-  var steps = DATA.steps, N = steps.length, current = 0, timer = null;
-  var svg = document.querySelector("#graph svg");
-  var graphBox = document.getElementById("graph");
-  var gradText = {}, nodeEl = {};
-  Array.prototype.forEach.call(svg.querySelectorAll("g.node[data-name]"), function (g) {
-    nodeEl[g.getAttribute("data-name")] = g;
-    var t = g.querySelector("text.grad");
-    if (t) { gradText[g.getAttribute("data-name")] = t; }
-  });
-  var edgeForStep = {}, outEdge = {};
-  Array.prototype.forEach.call(svg.querySelectorAll("g.edge[data-step]"), function (g) {
-    edgeForStep[g.getAttribute("data-step")] = g;
-  });
-  Array.prototype.forEach.call(svg.querySelectorAll("g.edge[data-out]"), function (g) {
-    outEdge[g.getAttribute("data-out")] = g;
-  });
-  var history = document.getElementById("history"), items = [];
-  steps.forEach(function (s) {
-    var li = document.createElement("li");
-    li.textContent = s.line;  // textContent: labels are shown as text, never parsed
-    li.style.display = "none";
-    li.title = "go to step " + s.number;
-    li.addEventListener("click", function () { stop(); show(s.number); });
-    history.appendChild(li);
-    items.push(li);
-  });
-  var $ = function (id) { return document.getElementById(id); };
+    def __init__(self, root: Value, height: int = 720, **options):
+        self.html = step_through_page(root, **options)
+        self.height = int(height)
 
-  function clearHighlights() {
-    var marks = ["active", "flow-out", "receiving", "source", "active-op"];
-    Array.prototype.forEach.call(svg.querySelectorAll("." + marks.join(", .")), function (el) {
-      marks.forEach(function (m) { el.classList.remove(m); });
-    });
-  }
+    def _repr_html_(self):
+        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+                f'style="width: 100%; height: {self.height}px; border: 1px solid #ccc" '
+                'sandbox="allow-scripts" title="chain rule, step by step"></iframe>')
 
-  function show(k) {
-    current = Math.max(0, Math.min(N, k));
-    var shown = {};
-    if (current >= 1) { shown[DATA.root] = DATA.root_grad_text; }
-    for (var i = 0; i < current; i++) { shown[steps[i].parent] = steps[i].grad_text; }
-    DATA.nodes.forEach(function (name) {
-      var t = gradText[name];
-      if (t) {
-        t.textContent = "grad " + (name in shown ? shown[name] : "");
-        t.classList.toggle("blank", !(name in shown));
-      }
-    });
-    clearHighlights();
-    $("step-counter").textContent = "step " + current + " / " + N;
-    if (current === 0) {
-      $("step-line").textContent = "Forward pass: every value is computed, no gradient yet.";
-      $("step-note").textContent = N ? "Press Next (or \u2192) to start the backward pass: "
-        + "it seeds d" + DATA.root_name + "/d" + DATA.root_name
-        + " = 1 and applies the chain rule edge by edge."
-        : "The root has no inputs: there is nothing to propagate.";
-    } else {
-      var s = steps[current - 1];
-      var edge = edgeForStep[String(s.number)];
-      if (edge) { edge.classList.add("active"); }
-      if (outEdge[s.node]) { outEdge[s.node].classList.add("flow-out"); }
-      if (nodeEl[s.node + "_op"]) { nodeEl[s.node + "_op"].classList.add("active-op"); }
-      if (nodeEl[s.node]) { nodeEl[s.node].classList.add("source"); }
-      if (nodeEl[s.parent]) { nodeEl[s.parent].classList.add("receiving"); }
-      $("step-line").textContent = s.line;
-      var note = "Gradient flows from " + s.node_name + " back through its '" + s.op
-        + "' into " + s.parent_name + "; grad of " + s.parent_name + " is now " + s.grad_text + ".";
-      if (current === 1) {
-        note = "Seed: d" + DATA.root_name + "/d" + DATA.root_name + " = 1. " + note;
-      }
-      $("step-note").textContent = note;
-      reveal(nodeEl[s.parent]);
-    }
-    items.forEach(function (li, i) {
-      li.style.display = i < current ? "" : "none";
-      li.className = i === current - 1 ? "current" : "";
-    });
-    if (current > 0) { history.scrollTop = history.scrollHeight; }
-    $("prev").disabled = current === 0;
-    $("reset").disabled = current === 0;
-    $("next").disabled = current === N;
-    $("play").disabled = current === N && timer === null;
-    document.body.setAttribute("data-step", String(current));
-  }
+    def save(self, path) -> str:
+        path = _check_target(path)
+        graph.write_atomically(path, self.html.encode("utf-8"))
+        return path
 
-  // Big graphs do not fit on screen: bring the receiving node into view when it is
-  // hidden (under the sticky header, below the window or scrolled out of the box).
-  function reveal(el) {
-    if (!el || !el.scrollIntoView) { return; }
-    var r = el.getBoundingClientRect(), box = graphBox.getBoundingClientRect();
-    var top = document.querySelector("header").getBoundingClientRect().bottom;
-    if (r.top < Math.max(top, box.top) || r.bottom > Math.min(window.innerHeight, box.bottom)
-        || r.left < box.left || r.right > box.right) {
-      el.scrollIntoView({block: "center", inline: "center"});
-    }
-  }
 
-  function stop() {
-    if (timer !== null) { clearInterval(timer); timer = null; }
-    $("play").textContent = "\u25B6 Play";
-  }
-  function play() {
-    if (timer !== null) { stop(); show(current); return; }
-    if (current === N) { show(0); }
-    $("play").textContent = "\u23F8 Pause";
-    timer = setInterval(function () {
-      if (current >= N) { stop(); show(current); return; }
-      show(current + 1);
-    }, 1000);
-  }
-
-  $("next").addEventListener("click", function () { stop(); show(current + 1); });
-  $("prev").addEventListener("click", function () { stop(); show(current - 1); });
-  $("reset").addEventListener("click", function () { stop(); show(0); });
-  $("play").addEventListener("click", play);
-  $("fit").addEventListener("change", function () {
-    graphBox.classList.toggle("fit", this.checked);
-  });
-  document.addEventListener("keydown", function (e) {
-    if (e.altKey || e.ctrlKey || e.metaKey) { return; }
-    if (e.key === "ArrowRight") { stop(); show(current + 1); e.preventDefault(); }
-    else if (e.key === "ArrowLeft") { stop(); show(current - 1); e.preventDefault(); }
-    else if (e.key === "Home") { stop(); show(0); e.preventDefault(); }
-  });
-  graphBox.classList.add("fit");
-  show(0);
-}());
-"""
+def _static(name: str) -> str:
+    """One of the page's files in visualize/static (package data)."""
+    return resources.files("visualize").joinpath("static", name).read_text(encoding="utf-8")
