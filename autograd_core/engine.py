@@ -158,7 +158,8 @@ def _order(root: Value) -> list:
     The textbook depth-first topological sort, with an explicit stack (no recursion, so
     a chain of a million nodes works): a node is expanded once, and a marker pushed
     beneath its parents emits it when they are all done. A leaf has no parents to wait
-    for, so it is emitted as soon as it is met. Constant leaves are left out.
+    for, so it is emitted as soon as it is met. Constant leaves are left out (a result
+    computed from constants only may be walked; it never receives a gradient).
     """
     if not root.requires_grad:
         return []
