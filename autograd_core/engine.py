@@ -84,7 +84,11 @@ class Value:
                 if upstream == 0.0:
                     continue  # every contribution would be zero
                 # Chain rule: dL/dparent += dL/dnode * dnode/dparent.
-                for parent, local in zip(node.parents, node.local_grads):
+                parents = node.parents
+                if len(parents) == 1:  # sigmoid, tanh, ...: the loop below, unrolled
+                    parents[0].grad += node.local_grads[0] * upstream
+                    continue
+                for parent, local in zip(parents, node.local_grads):
                     parent.grad += local * upstream  # (a constant ignores it)
         for leaf in leaves:
             if leaf.grad - leaf.grad != 0.0:   # inf or nan somewhere: find out where
@@ -106,8 +110,9 @@ class Value:
         return self._pow_constant(_check_data(exponent, "** exponent"))
 
     # Comparisons look at .data and give a bool, for control flow (`if x > 0:`). `==`
-    # and hash stay identity: Values are graph nodes, kept in sets and dicts by the
-    # graph walks, and two nodes holding equal numbers are still two nodes.
+    # and hash stay identity (object's, not redefined): Values are graph nodes, kept in
+    # sets and dicts by the graph walks, and two nodes holding equal numbers are still
+    # two nodes.
     def __lt__(self, other):
         return self.data < _compared(other, "<")
 
@@ -119,9 +124,6 @@ class Value:
 
     def __ge__(self, other):
         return self.data >= _compared(other, ">=")
-
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter shows a Value as the picture of its graph (text if it cannot)."""
@@ -156,7 +158,8 @@ def _order(root: Value) -> list:
     The textbook depth-first topological sort, with an explicit stack (no recursion, so
     a chain of a million nodes works): a node is expanded once, and a marker pushed
     beneath its parents emits it when they are all done. A leaf has no parents to wait
-    for, so it is emitted as soon as it is met. Constants take no gradient: left out.
+    for, so it is emitted as soon as it is met. Constant leaves are left out (a result
+    computed from constants only may be walked; it never receives a gradient).
     """
     if not root.requires_grad:
         return []
@@ -174,13 +177,15 @@ def _order(root: Value) -> list:
             stack.append(node)
             stack.append(_EMIT)
             for parent in node.parents:
-                if not parent.requires_grad or parent in visited:
-                    continue  # a constant, or a node already placed
+                if parent in visited:
+                    continue
                 if parent.parents:
-                    stack.append(parent)
+                    stack.append(parent)  # (a constant's parents are constants: walked,
+                    #                        but they never get a gradient)
                 else:
-                    visited.add(parent)
-                    order.append(parent)
+                    visited.add(parent)   # a leaf has no parents to wait for
+                    if parent.requires_grad:
+                        order.append(parent)
     return order
 
 
@@ -341,9 +346,12 @@ _new = object.__new__
 
 def _node(data, parents, local_grads, op_name, needs_grad=True):
     """A result node; skips __init__'s checks because the operation made the data."""
-    out = _new(Value if needs_grad else Constant)
+    if needs_grad:
+        out = _new(Value)
+        out.grad = 0.0
+    else:
+        out = _new(Constant)  # its grad is always 0.0
     out.data = data
-    out.grad = 0.0
     out.parents = parents
     out.local_grads = local_grads
     out.op = op_name
@@ -410,6 +418,17 @@ def _formula_call(info, which, operands):
     return f"_fn_{which}({', '.join(operands)})"
 
 
+def _plain(text) -> bool:
+    """A derivative that is an operand, the result or a number: nothing can fail."""
+    if not isinstance(text, str):
+        return False
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return text in ("a", "b", "out", "-a", "-b", "-out")
+
+
 def _method_source(info: Op) -> str:
     """The Python source of the engine's method for one declared operation."""
     binary = info.arity == 2
@@ -430,15 +449,21 @@ def _method_source(info: Op) -> str:
         lines.append(f"        raise _domain_error(INFO, INFO.checks[{i}], {args})")
     forward = (_ops.python_source(info.forward) if isinstance(info.forward, str)
                else _formula_call(info, "forward", names))
-    lines += ["    try:", f"        out = {forward}",
-              "    except _FAILURES as error:",
-              f"        raise _overflow(INFO, ({', '.join(names)},), error) from None",
-              "    if out - out != 0.0:",
-              f"        raise _overflow(INFO, ({', '.join(names)},))"]
+    if info.finite:  # declared never to overflow: no checks to pay for
+        lines.append(f"    out = {forward}")
+    else:
+        lines += ["    try:", f"        out = {forward}",
+                  "    except _FAILURES as error:",
+                  f"        raise _overflow(INFO, ({', '.join(names)},), error) from None",
+                  "    if out - out != 0.0:",
+                  f"        raise _overflow(INFO, ({', '.join(names)},))"]
     for i, operand in enumerate(info.operands):
         text = info.derivatives[i]
         formula = (_ops.python_source(text) if isinstance(text, str)
                    else _formula_call(info, f"d{i}", names + ("out",)))
+        if info.finite or _plain(text):  # an operand, out or a number: always finite
+            lines.append(f"    d_{operand} = {formula}")
+            continue
         lines.append(f"    if grad_{operand}:")
         for j, check in enumerate(info.derivative_checks.get(operand, ())):
             lines.append(f"        if {_ops.python_source(check.condition)}:")
@@ -455,7 +480,17 @@ def _method_source(info: Op) -> str:
     locals_ = "(" + ", ".join(f"d_{k}" for k in info.operands) + ("," if not binary else "") + ")"
     op_name = "OP_NAME + _ops._number_text(n)" if info.parameter else "OP_NAME"
     needs_grad = "grad_a or grad_b" if binary else "grad_a"
-    lines.append(f"    return _node(out, {parents}, {locals_}, {op_name}, {needs_grad})")
+    lines += [f"    if {needs_grad}:",
+              "        node = _new(Value)",
+              "        node.grad = 0.0",
+              "    else:",
+              "        node = _new(Constant)",
+              "    node.data = out",
+              f"    node.parents = {parents}",
+              f"    node.local_grads = {locals_}",
+              f"    node.op = {op_name}",
+              "    node.label = ''",
+              "    return node"]
     return "\n".join(lines) + "\n"
 
 
@@ -463,7 +498,8 @@ def _install(info: Op):
     """Write the op's method from its declaration and attach it to Value."""
     if info.nary:
         return None
-    namespace = dict(_ops.FLOAT_FUNCTIONS, Value=Value, _constant=_constant, _node=_node,
+    namespace = dict(_ops.FLOAT_FUNCTIONS, Value=Value, Constant=Constant, _new=_new,
+                     _constant=_constant, _node=_node,
                      _FAILURES=_FAILURES, _INF=_INF, _NAN=_NAN, _ops=_ops, int=int,
                      _domain_error=_domain_error, _overflow=_overflow,
                      _derivative_overflow=_derivative_overflow, INFO=info,

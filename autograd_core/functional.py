@@ -81,7 +81,14 @@ def _multiply_adds(root, order):
 
 # ----------------------------------------------------------- derivatives as Values
 
+_FUNCTIONS_CACHE = [None, None]  # (the table's declarations, their Value functions)
+
+
 def _value_functions():
+    """The vocabulary over Values: each declared function applied by the engine."""
+    key = tuple(map(id, _ops.OPS.values()))
+    if _FUNCTIONS_CACHE[0] == key:
+        return _FUNCTIONS_CACHE[1]
     functions = {}
     for info in _ops.OPS.values():
         if info.function and info.method:
@@ -90,6 +97,7 @@ def _value_functions():
     for name in ("maximum", "minimum"):
         functions[name] = _apply_function(_METHODS[name], name)
     functions["abs"] = abs
+    _FUNCTIONS_CACHE[:] = [key, functions]
     return functions
 
 

@@ -95,15 +95,17 @@ class Op:
                  gradient (an infinite derivative nobody asks for is no error)
     parameter    "n" for an op with a constant parameter (the exponent of `**n`)
     nary         True for the n-ary sums (wsum, sum), written by hand in engine.py
+    finite       True when out and the derivatives are finite for every finite input
+                 (sigmoid, tanh, sin, ...): the engine then skips its overflow checks
     """
 
     __slots__ = ("name", "symbol", "forward", "derivatives", "operands", "doc", "function",
                  "method", "reflected", "checks", "derivative_checks", "parameter", "nary",
-                 "overflow_hint", "user")
+                 "overflow_hint", "user", "finite")
 
     def __init__(self, name, forward, derivatives, symbol=None, function=None, method=None,
                  reflected=None, checks=(), derivative_checks=None, parameter=None,
-                 nary=False, doc="", overflow_hint="", user=False):
+                 nary=False, doc="", overflow_hint="", user=False, finite=False):
         if not isinstance(name, str) or not name:
             raise TypeError(f"an operation needs a name (a non-empty str), got {name!r}")
         if not isinstance(derivatives, dict) or not derivatives:
@@ -124,6 +126,7 @@ class Op:
         self.doc = doc
         self.overflow_hint = overflow_hint
         self.user = user
+        self.finite = finite
         if not nary:
             for operand in self.operands:
                 if operand not in ("a", "b"):
@@ -345,7 +348,7 @@ _declare("*", "a * b", {"a": "b", "b": "a"}, method="__mul__", reflected="__rmul
 _declare("/", "a / b", {"a": "1 / b", "b": "-out / b"}, method="__truediv__",
          reflected="__rtruediv__", doc="quotient",
          checks=[Check("b == 0", ZeroDivisionError, "division by zero: {a} / {b}")])
-_declare("neg", "-a", {"a": "-1"}, symbol="-", method="__neg__", doc="negation")
+_declare("neg", "-a", {"a": "-1"}, symbol="-", method="__neg__", finite=True, doc="negation")
 _declare("**n", "a ** n", {"a": "where(n == 0, 0, n * a ** (n - 1))"}, symbol="**",
          parameter="n", doc="a power with a constant exponent n (a plain number)",
          checks=[Check("a < 0 and n != int(n)", ValueError,
@@ -377,8 +380,8 @@ _declare("log", "log(a)", {"a": "1 / a"}, function="log", method="log",
          doc="natural logarithm",
          checks=[Check("a <= 0", ValueError,
                        "log is only defined for positive numbers, got {a}")])
-_declare("sin", "sin(a)", {"a": "cos(a)"}, function="sin", method="sin", doc="sine")
-_declare("cos", "cos(a)", {"a": "-sin(a)"}, function="cos", method="cos", doc="cosine")
+_declare("sin", "sin(a)", {"a": "cos(a)"}, function="sin", method="sin", finite=True, doc="sine")
+_declare("cos", "cos(a)", {"a": "-sin(a)"}, function="cos", method="cos", finite=True, doc="cosine")
 _declare("sqrt", "sqrt(a)", {"a": "0.5 / out"}, symbol="√", function="sqrt", method="sqrt",
          doc="square root",
          checks=[Check("a < 0", ValueError,
@@ -388,25 +391,25 @@ _declare("sqrt", "sqrt(a)", {"a": "0.5 / out"}, symbol="√", function="sqrt", m
                                         "keep the input away from 0")]})
 _declare("abs", "abs(a)", {"a": "where(a > 0, 1, where(a < 0, -1, 0))"}, symbol="|a|",
          function="abs", method="__abs__",
-         doc="absolute value; its derivative at 0 is taken as 0 (a subgradient, as PyTorch)")
+         finite=True, doc="absolute value; its derivative at 0 is taken as 0 (a subgradient, as PyTorch)")
 _declare("tanh", "tanh(a)", {"a": "1 - out ** 2"}, function="tanh", method="tanh",
-         doc="hyperbolic tangent")
+         finite=True, doc="hyperbolic tangent")
 _declare("sigmoid", "sigmoid(a)", {"a": "out * (1 - out)"}, symbol="σ", function="sigmoid",
-         method="sigmoid", doc="logistic function 1 / (1 + exp(-a)), computed stably")
+         method="sigmoid", finite=True, doc="logistic function 1 / (1 + exp(-a)), computed stably")
 _declare("relu", "where(a > 0, a, 0)", {"a": "where(a > 0, 1, 0)"}, function="relu",
-         method="relu", doc="max(a, 0); its derivative at 0 is taken as 0, as PyTorch")
+         method="relu", finite=True, doc="max(a, 0); its derivative at 0 is taken as 0, as PyTorch")
 _declare("softplus", "softplus(a)", {"a": "sigmoid(a)"}, function="softplus",
-         method="softplus", doc="log(1 + exp(a)), computed so that it never overflows")
+         method="softplus", finite=True, doc="log(1 + exp(a)), computed so that it never overflows")
 _declare("maximum", "where(a >= b, a, b)",
          {"a": "where(a > b, 1, where(a < b, 0, 0.5))",
           "b": "where(b > a, 1, where(b < a, 0, 0.5))"},
          symbol="max", function="maximum",
-         doc="the larger of a and b; at a tie each gets half the gradient (as PyTorch)")
+         finite=True, doc="the larger of a and b; at a tie each gets half the gradient (as PyTorch)")
 _declare("minimum", "where(a <= b, a, b)",
          {"a": "where(a < b, 1, where(a > b, 0, 0.5))",
           "b": "where(b < a, 1, where(b > a, 0, 0.5))"},
          symbol="min", function="minimum",
-         doc="the smaller of a and b; at a tie each gets half the gradient (as PyTorch)")
+         finite=True, doc="the smaller of a and b; at a tie each gets half the gradient (as PyTorch)")
 _declare("wsum", "sum(w_i * x_i) + b", {"w_i": "x_i", "x_i": "w_i", "b": "1"},
          symbol="Σwx+b", nary=True,
          doc="a neuron's net input: weights, inputs and bias in one node")
