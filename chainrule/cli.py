@@ -8,6 +8,9 @@ import importlib
 import os
 import sys
 
+from autograd_core import NonFiniteGradientError
+from chainrule.errors import fail
+
 # Subcommand modules, in the order `chainrule --help` lists them.
 COMMANDS = ("cmd_grad", "cmd_quiz", "cmd_drill", "cmd_check", "cmd_demo", "cmd_train")
 
@@ -71,6 +74,10 @@ def main(argv=None) -> int:
         status = args.run(args) or 0
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
         return status
+    except NonFiniteGradientError as error:
+        # Any command that differentiates may meet one; the engine's message names the
+        # chain-rule step where it first went wrong, and no wrong number gets printed.
+        return fail(f"cannot compute the gradients: {error}")
     except BrokenPipeError:
         # The reader went away (chainrule ... | head): stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)

@@ -1,5 +1,6 @@
 """`chainrule grad`: printed gradients against finite differences, errors, files, --step."""
 
+import io
 import math
 import os
 import re
@@ -383,3 +384,28 @@ def test_tiny_gradients_are_never_zero_in_the_text():
     from visualize.explain import format_number
     assert status == 0 and f"dL/dz = {format_number(s * (1 - s))}" in out
     assert "e-6" in out and "0.0000" not in out and "-0 " not in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["grad", "x*1e308*10", "x=0"],
+    ["quiz", "x*1e308*10", "x=0"],
+    ["check", "x*1e308*10", "x=0", "--wrt", "x", "5"],
+])
+def test_an_overflowing_gradient_is_one_error_line_in_every_command(argv, monkeypatch):
+    # d/dx (x * 1e308 * 10) = 1e309 is beyond a float: no command may print inf as an
+    # answer or a traceback; each names the chain-rule step where it went wrong.
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    status, out, err = run_cli(argv)
+    assert status == 2
+    assert "inf" not in out and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chainrule: error: cannot compute the gradients")
+    assert "chain-rule step 2" in lines[0]
+
+
+def test_a_dead_relu_branch_gives_the_true_zero_not_nan():
+    # dL/dx for (relu(x)*1e200 + 1)*1e200 at x = -1 is exactly 0 (relu is flat there),
+    # although the gradient flowing into relu(x) overflows.
+    status, out, err = run_cli(["grad", "(relu(x)*1e200+1)*1e200", "x=-1"])
+    assert status == 0, err
+    assert "  dL/dx = 0\n" in out and "nan" not in out
