@@ -79,6 +79,8 @@ def plot_loss(result, path):
         ax.yaxis.set_minor_formatter(NullFormatter())
         scale = ", log scale"
     ax.set_xlabel("epoch")
+    from matplotlib.ticker import MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5
     ax.set_ylabel(f"training loss ({result.config.loss}{scale})")
     ax.grid(True, which="both", alpha=0.3)
     handles = ax.get_lines()
@@ -205,7 +207,7 @@ def plot_confusion(result, path):
     ax.set_ylabel("true class")
     ax.set_title(f"{result.config.dataset}: confusion matrix on the {len(y)} {which} "
                  f"examples\n{right} right ({100 * right / len(y):.1f}%), "
-                 f"{len(y) - right} wrong (off the diagonal, in red)\n{_describe(result)}",
+                 f"{len(y) - right} wrong (off the diagonal)\n{_describe(result)}",
                  fontsize=9)
     _save(fig, path)
 
