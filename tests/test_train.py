@@ -106,7 +106,8 @@ def test_regression_writes_a_fit_instead_of_a_boundary(tmp_path):
 
 def test_mse_classification_uses_a_sigmoid_output(tmp_path):
     out, _, _ = train_cli(tmp_path, "circles", *QUICK, "--loss", "mse")
-    assert read_metrics(out)["architecture"]["activations"] == ["sigmoid", "sigmoid"]
+    # hidden units: circles' default (tanh); the output: a probability for mse
+    assert read_metrics(out)["architecture"]["activations"] == ["tanh", "sigmoid"]
 
 
 def test_progress_bar_at_a_terminal(tmp_path, monkeypatch):
