@@ -246,3 +246,21 @@ def test_describe_size():
     assert files.describe_size(512) == "512 bytes"
     assert files.describe_size(3_100_000) == "3.1 MB"
     assert "e+" in files.describe_size(10 ** 40)  # never a 30-digit number
+
+
+@pytest.mark.parametrize("exchange", [True, False])
+def test_the_swap_with_and_without_renameat2(tmp_path, monkeypatch, exchange):
+    calls = []
+    real = files.exchange_folders
+
+    def spy(a, b):
+        calls.append(real(a, b) if exchange else False)  # False: as on other systems
+        return calls[-1]
+
+    monkeypatch.setattr(files, "exchange_folders", spy)
+    out = tmp_path / "run"
+    _folder(out, a="old")
+    with files.staged_folder(out) as staging:
+        open(os.path.join(staging, "b"), "w").write("new")
+    assert _contents(out) == {"b": "new"} and os.listdir(tmp_path) == ["run"]
+    assert calls == [exchange] and (sys.platform != "linux" or not exchange or calls[0])
