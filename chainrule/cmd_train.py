@@ -30,7 +30,7 @@ def _dataset_defaults():
 EXAMPLES = f"""\
 examples:
   chainrule train moons --out runs/moons        sigmoid MLP(2, [8, 8, 1]), full batch
-  chainrule train xor --batch-size 20 --lr 0.5  mini-batches of 20, 10 steps an epoch
+  chainrule train xor --batch-size 20          mini-batches of 20, 10 steps an epoch
   chainrule train circles --loss mse --lr 4 --epochs 600   sigmoid output + mse
   chainrule train spiral --hidden 16,16 --epochs 500   wider tanh layers, fewer epochs
   chainrule train sine --activation tanh --hidden 16 --epochs 1000   1-D regression

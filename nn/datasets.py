@@ -196,10 +196,13 @@ class Dataset(NamedTuple):
 
 
 DATASETS = {
-    "xor": Dataset(xor, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    # sigmoid units: 95.5% (seed 0); tanh: 98%, 100%, 100% (seeds 0-2)
+    "xor": Dataset(xor, "classification", 2, (8, 8), "tanh", 0.3, 300),
     "moons": Dataset(moons, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
     # sigmoid units reach 85% (circles) and 55% (spiral) here; tanh units, centred on
-    # 0, bend the boundary sooner: 100% and 99-100% for seeds 0-2
+    # 0, bend the boundary sooner: 100% and 99-100% for seeds 0-2 (spiral's loss jumps
+    # up twice on the way, near epochs 245 and 565, and recovers; lr 0.2 and 0.15 jump
+    # as often and end lower, 95.5% and 96.5%)
     "circles": Dataset(circles, "classification", 2, (8, 8), "tanh", 0.3, 300),
     "spiral": Dataset(spiral, "classification", 2, (12, 12), "tanh", 0.3, 800),
     "sine": Dataset(sine, "regression", 0, (8, 8), "sigmoid", 0.15, 300),
