@@ -64,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # Ctrl-C anywhere (argument parsing, imports, a command without its own
+        # handler, a second Ctrl-C inside one's handler): the shell's status, no traceback.
+        print("\nchainrule: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv) -> int:
     parser = build_parser()
     ChainruleParser.argv = tuple(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)

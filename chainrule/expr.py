@@ -169,7 +169,14 @@ def _constant_value(text, node):
     """A number literal as a finite float (ints too: the engine computes in floats)."""
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "a complex number" if isinstance(value, complex) else f"{type(value).__name__} {value!r}"
+        if isinstance(value, complex):
+            kind = "a complex number"
+        elif isinstance(value, bool):
+            kind = f"the truth value {value!r}"
+        elif isinstance(value, (str, bytes)):
+            kind = f"the text {value!r}"
+        else:  # None, Ellipsis: say the literal as written, never its type's name
+            kind = repr(value)
         raise ExpressionError(f"only real numbers are allowed, not {kind}", text, *_span(text, node))
     try:
         number = float(value)

@@ -409,3 +409,16 @@ def test_a_dead_relu_branch_gives_the_true_zero_not_nan():
     status, out, err = run_cli(["grad", "(relu(x)*1e200+1)*1e200", "x=-1"])
     assert status == 0, err
     assert "  dL/dx = 0\n" in out and "nan" not in out
+
+
+def test_ctrl_c_while_a_command_starts_exits_130_without_a_traceback(monkeypatch):
+    # An interrupt outside any command's own handler (here: while the parser is built)
+    # used to escape as a KeyboardInterrupt traceback.
+    import chainrule.cli as cli
+
+    def interrupted():
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    status, out, err = run_cli(["grad", "x", "x=1"])
+    assert status == 130
+    assert err.strip() == "chainrule: interrupted"

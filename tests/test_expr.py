@@ -173,3 +173,13 @@ def test_random_text_is_parsed_or_rejected_cleanly(text):
         expr.build(parsed, values)
     except expr.ExpressionError as error:
         assert "cannot compute" in str(error)
+
+
+@pytest.mark.parametrize("text, said", [("None", "not None"), ("True", "not the truth value True"),
+                                        ("'a'", "not the text 'a'")])
+def test_a_literal_that_is_not_a_number_is_named_as_written(text, said):
+    # It used to say "not NoneType None": a type name no student typed.
+    with pytest.raises(expr.ExpressionError) as caught:
+        expr.parse(text)
+    assert str(caught.value) == f"only real numbers are allowed, {said}"
+    assert "NoneType" not in str(caught.value)
