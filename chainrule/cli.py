@@ -9,7 +9,7 @@ import os
 import sys
 
 # Subcommand modules, in the order `chainrule --help` lists them.
-COMMANDS = ("cmd_grad", "cmd_demo", "cmd_train")
+COMMANDS = ("cmd_grad", "cmd_demo", "cmd_train", "cmd_playground")
 
 EXAMPLES = """\
 examples:
