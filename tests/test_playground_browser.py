@@ -81,6 +81,8 @@ def js(driver, script, *args):
 def press_enter_on(driver, selector):
     """Focus an SVG element and press Enter: the keyboard path a click also takes."""
     from selenium.webdriver.common.keys import Keys
+    # Each frame redraws the picture: let a frame still in flight land first.
+    wait(driver, lambda d: not d.execute_script("return window.playground.busy"))
     element = driver.find_element("css selector", selector)
     js(driver, "arguments[0].focus()", element)
     element.send_keys(Keys.ENTER)
@@ -305,6 +307,7 @@ def test_controls_have_accessible_names(driver, playground):
 
 
 def test_screenshot_and_no_console_errors(driver, playground):
+    driver.get_log("browser")  # only this test's messages (the refusal test logs a 403)
     open_page(driver, playground)
     button(driver, "Play").click()
     wait(driver, lambda d: int(text(d, "step-count")) >= 60)
