@@ -14,7 +14,8 @@ import math
 
 from autograd_core import Value
 
-__all__ = ["DemoCheckError", "neuron_demo", "mazur_demo", "mazur_network", "MAZUR_PUBLISHED"]
+__all__ = ["DemoCheckError", "neuron_demo", "mazur_demo", "mazur_model", "mazur_network",
+           "softmax_demo", "MAZUR_PUBLISHED"]
 
 # Matt Mazur, "A Step by Step Backpropagation Example" (2015): the published numbers.
 MAZUR_INPUTS = (0.05, 0.10)
@@ -158,75 +159,50 @@ def neuron_demo(W=0.6, X=1.5, t=1.0, digits=4):
 
 # ---------------------------------------------------------------- Mazur's 2-2-2 network
 
-def mazur_network():
-    """Build and differentiate Mazur's network; return the numbers by name.
+def mazur_model():
+    """Mazur's network as an nn.MLP(2, [2, 2]) with his names: inputs i1, i2, neurons
+    h1, h2, o1, o2, weights w1..w8 and his biases (b1 for h1 and h2, b2 for o1 and o2)."""
+    import nn
+    model = nn.MLP(2, [2, 2])
+    model.input_names = ["i1", "i2"]
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    weights = iter(enumerate(MAZUR_WEIGHTS, 1))
+    for neuron, name, bias in zip(neurons, ("h1", "h2", "o1", "o2"),
+                                  (MAZUR_BIASES[0],) * 2 + (MAZUR_BIASES[1],) * 2):
+        neuron.name = name
+        for w in neuron.w:
+            k, w.data = next(weights)
+            w.label = f"w{k}"
+        neuron.b.data = bias
+    return model
 
-    Biases are untrained constants (Mazur does not update them). The weights are
-    updated simultaneously, from gradients of the original network, as he does.
-    Raises DemoCheckError if any engine number disagrees with its closed form.
-    """
-    i1, i2 = MAZUR_INPUTS
-    t1, t2 = MAZUR_TARGETS
-    b1, b2 = MAZUR_BIASES
-    w = [Value(x, label=f"w{k}") for k, x in enumerate(MAZUR_WEIGHTS, 1)]
-    # Explicit products, so each weight's local derivative d(w*x)/dw sits on its own node.
-    p = [w[0] * i1, w[1] * i2, w[2] * i1, w[3] * i2]
-    net_h1 = p[0] + p[1] + b1
-    net_h2 = p[2] + p[3] + b1
-    out_h1, out_h2 = net_h1.sigmoid(), net_h2.sigmoid()
-    p += [w[4] * out_h1, w[5] * out_h2, w[6] * out_h1, w[7] * out_h2]
-    net_o1 = p[4] + p[5] + b2
-    net_o2 = p[6] + p[7] + b2
-    out_o1, out_o2 = net_o1.sigmoid(), net_o2.sigmoid()
-    E_o1 = 0.5 * (t1 - out_o1) ** 2
-    E_o2 = 0.5 * (t2 - out_o2) ** 2
-    E_total = E_o1 + E_o2
-    nodes = {"net_h1": net_h1, "out_h1": out_h1, "net_h2": net_h2, "out_h2": out_h2,
-             "net_o1": net_o1, "out_o1": out_o1, "net_o2": net_o2, "out_o2": out_o2,
-             "E_o1": E_o1, "E_o2": E_o2, "E_total": E_total}
-    for name, node in nodes.items():
-        node.label = name
-    E_total.backward()
 
-    n = {name: node.data for name, node in nodes.items()}
-    for k, weight in enumerate(w, 1):
-        n[f"dE/dw{k}"] = weight.grad
-        n[f"w{k}"] = weight.data - MAZUR_RATE * weight.grad
-    # The deltas are the gradients that reached the net inputs; the factors of the
-    # delta rules are the local derivatives the engine stored in the forward pass.
-    n["delta_o1"], n["delta_o2"] = net_o1.grad, net_o2.grad
-    n["delta_h1"], n["delta_h2"] = net_h1.grad, net_h2.grad
-    n["sigma'(net_o1)"] = out_o1.local_grads[0]
-    n["sigma'(net_h1)"] = out_h1.local_grads[0]
-    n["dE/dout_o1"] = out_o1.grad
-    n["dnet_o1/dw5"] = p[4].local_grads[0]
-    n["dnet_h1/dw1"] = p[0].local_grads[0]
-    n["dnet_o1/dout_h1"] = p[4].local_grads[1]      # = w5
-    n["dnet_o2/dout_h1"] = p[6].local_grads[1]      # = w7
-    n["dE/dout_h1"] = out_h1.grad
-
-    # The textbook's closed forms, from the forward values and the original weights.
-    o1, o2, h1 = n["out_o1"], n["out_o2"], n["out_h1"]
-    w5, w7 = MAZUR_WEIGHTS[4], MAZUR_WEIGHTS[6]
-    delta_o1 = (o1 - t1) * o1 * (1.0 - o1)
-    delta_o2 = (o2 - t2) * o2 * (1.0 - o2)
-    delta_h1 = h1 * (1.0 - h1) * (w5 * delta_o1 + w7 * delta_o2)
-    _check("sigma'(net_o1) = out_o1 (1 - out_o1)", n["sigma'(net_o1)"], o1 * (1.0 - o1))
-    _check("sigma'(net_h1) = out_h1 (1 - out_h1)", n["sigma'(net_h1)"], h1 * (1.0 - h1))
-    _check("dE/dout_o1 = out_o1 - t1", n["dE/dout_o1"], o1 - t1, rtol=1e-9)
-    _check("dnet_o1/dw5 = out_h1", n["dnet_o1/dw5"], h1)
-    _check("dnet_h1/dw1 = i1", n["dnet_h1/dw1"], i1)
-    _check("dnet_o1/dout_h1 = w5", n["dnet_o1/dout_h1"], w5)
-    _check("dnet_o2/dout_h1 = w7", n["dnet_o2/dout_h1"], w7)
-    _check("delta_o1 = (out_o1 - t1) out_o1 (1 - out_o1)", n["delta_o1"], delta_o1, rtol=1e-9)
-    _check("delta_o2 = (out_o2 - t2) out_o2 (1 - out_o2)", n["delta_o2"], delta_o2, rtol=1e-9)
-    _check("dE/dw5 = delta_o1 out_h1", n["dE/dw5"], delta_o1 * h1, rtol=1e-9)
-    _check("delta_h1 = sigma'(net_h1) (w5 delta_o1 + w7 delta_o2)", n["delta_h1"], delta_h1,
-           rtol=1e-9)
-    _check("dE/dw1 = delta_h1 i1", n["dE/dw1"], delta_h1 * i1, rtol=1e-9)
-    _check("E_total = E_o1 + E_o2", n["E_total"],
-           0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2, rtol=1e-12)
-    return n
+def mazur_network(digits=9):
+    """Mazur's network, differentiated neuron by neuron; (numbers by name, the
+    nn.backprop result). Every delta and dE/dw is checked against the scalar engine
+    (a disagreement raises DemoCheckError). Biases are untrained constants (Mazur does
+    not update them); the weights are updated simultaneously, from gradients of the
+    original network, as he does."""
+    from nn.backprop import EngineMismatch, neuron_backward
+    try:
+        result = neuron_backward(mazur_model(), MAZUR_INPUTS, MAZUR_TARGETS, loss="sse",
+                                 digits=digits, cost_symbol="E")
+    except EngineMismatch as error:
+        raise DemoCheckError(str(error)) from None
+    n = {}
+    for layer, names in ((1, ("h1", "h2")), (2, ("o1", "o2"))):
+        for j, name in enumerate(names):
+            n[f"net_{name}"] = result.nets[layer][j]
+            n[f"out_{name}"] = result.outs[layer][j]
+            n[f"delta_{name}"] = result.deltas[layer][j]
+    n["E_o1"], n["E_o2"] = result.cost_terms
+    n["E_total"] = result.cost
+    for step in result.steps:
+        if step.kind == "weight":
+            k = int(step.what[len("dE/dw"):])
+            n[step.what] = step.engine   # the engine's w.grad; the rule's value equals it
+            n[f"w{k}"] = MAZUR_WEIGHTS[k - 1] - MAZUR_RATE * step.engine
+    return n, result
 
 
 def _check_published(name, ours):
@@ -238,14 +214,13 @@ def _check_published(name, ours):
 
 
 def mazur_demo(digits=9):
-    """Mazur's worked example as tables. Returns (text, numbers)."""
-    n = mazur_network()
+    """Mazur's worked example as tables, then neuron by neuron. Returns (text, numbers)."""
+    n, result = mazur_network(digits)
     f = f"{{:.{digits}f}}".format
     e = "{:+.1e}".format
     i1, i2 = MAZUR_INPUTS
     t1, t2 = MAZUR_TARGETS
     width = digits + 4
-    sig_o1, sig_h1 = n["sigma'(net_o1)"], n["sigma'(net_h1)"]
 
     def published_row(name, ours):
         if name not in MAZUR_PUBLISHED:
@@ -270,7 +245,14 @@ def mazur_demo(digits=9):
     for name in ("net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2",
                  "out_o2", "E_o1", "E_o2", "E_total"):
         lines.append(published_row(name, n[name]))
-    lines += ["", "Backward pass: dE_total/dw from backward()", header]
+    lines += [
+        "",
+        "Backward pass, neuron by neuron (the article's delta rules; a is a neuron's output,",
+        "y its target): output deltas, their weights' gradients dE/dw = o_i * delta_j, then",
+        "the hidden deltas delta_j = sigma'(net_j) * sum_l w_jl delta_l and their weights'.",
+    ]
+    lines += ["  " + line.replace("\n", "\n  ") for line in result.lines(digits, biases=False)]
+    lines += ["", "dE/dw from the scalar engine's backward()", header]
     for k in range(1, 9):
         lines.append(published_row(f"dE/dw{k}", n[f"dE/dw{k}"]))
     lines += ["", f"Updated weights  w <- w - {MAZUR_RATE} * dE/dw",
@@ -284,25 +266,106 @@ def mazur_demo(digits=9):
                      f"{pub:>12}   {e(n[name] - float(pub)):>9}")
     lines += [
         "",
-        "Output delta rule, for w5 (h1 -> o1):",
-        "  delta_o1 = dE/dnet_o1 = (out_o1 - t1) * out_o1 (1 - out_o1)",
-        f"           = {f(n['dE/dout_o1'])} * {f(sig_o1)}"
-        f" = {f(n['delta_o1'])}",
-        f"  dE/dw5 = delta_o1 * out_h1 = {f(n['delta_o1'])} * {f(n['dnet_o1/dw5'])}"
-        f" = {f(n['dE/dw5'])}",
-        "",
-        "Hidden delta rule, for w1 (i1 -> h1):  delta_j = sigma'(net_j) * sum_l w_jl delta_l",
-        "  delta_h1 = sigma'(net_h1) * (w5 delta_o1 + w7 delta_o2)",
-        f"           = {f(sig_h1)} * "
-        f"({f(n['dnet_o1/dout_h1'])} * {f(n['delta_o1'])} + "
-        f"{f(n['dnet_o2/dout_h1'])} * {f(n['delta_o2'])})",
-        f"           = {f(sig_h1)} * {f(n['dE/dout_h1'])}"
-        f" = {f(n['delta_h1'])}",
-        f"  dE/dw1 = delta_h1 * i1 = {f(n['delta_h1'])} * {f(n['dnet_h1/dw1'])}"
-        f" = {f(n['dE/dw1'])}",
-        "",
-        "Every number comes from the engine (grads and stored local derivatives) and was",
-        "checked against the closed-form delta rules above; every difference from the",
-        "published numbers is within the rounding of their last digit.",
+        "Every delta and dE/dw above, worked out by the delta rules, equals the gradient the",
+        "scalar engine computed for that node; every difference from the published numbers",
+        "is within the rounding of their last digit.",
     ]
     return "\n".join(lines), n
+
+
+# ------------------------------------------------------------ softmax + cross-entropy
+
+def softmax_demo(logits=(2.0, 1.0, 0.1), target=0, digits=4):
+    """dJ/dz_i = softmax_i - onehot_i for one sample's logits, from the engine, two ways.
+
+    `target` is the class index (0 for the first logit), as in nn.cross_entropy.
+    Returns (text, numbers). Raises ValueError for fewer than two logits, a target out
+    of range or a logit that is not a finite number.
+    """
+    import nn
+    zs = [_finite(f"logit {i + 1}", z) for i, z in enumerate(logits)]
+    if len(zs) < 2:
+        raise ValueError(f"give at least two logits (one per class), got {len(zs)}")
+    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(zs):
+        raise ValueError(f"the target is a class index from 0 to {len(zs) - 1}, got {target!r}")
+    f = f"{{:.{digits}f}}".format
+    k = len(zs)
+    t = target
+    onehot = [1.0 if i == t else 0.0 for i in range(k)]
+
+    # Route 1: nn.cross_entropy, log-sum-exp (finite for any finite logits).
+    z = [Value(x, label=f"z{i + 1}") for i, x in enumerate(zs)]
+    J = nn.cross_entropy(z, t)
+    J.label = "J"
+    J.backward()
+    probs = [p.data for p in nn.softmax(zs)]
+    # The closed forms, from the textbook: J = log sum exp z_j - z_t, dJ/dz_i = p_i - onehot_i.
+    top = max(zs)
+    exps = [math.exp(x - top) for x in zs]
+    closed_p = [e / math.fsum(exps) for e in exps]
+    _check("J = log sum_j exp(z_j) - z_t", J.data, top + math.log(math.fsum(exps)) - zs[t],
+           rtol=1e-12, atol=1e-12)
+    for i in range(k):
+        _check(f"p{i + 1} = exp(z{i + 1}) / sum_j exp(z_j)", probs[i], closed_p[i],
+               rtol=1e-12, atol=1e-300)
+        _check(f"dJ/dz{i + 1} = p{i + 1} - onehot{i + 1}", z[i].grad, closed_p[i] - onehot[i],
+               rtol=1e-9, atol=1e-15)
+    numbers = {"J": J.data, "p": probs, "dJ/dz": [v.grad for v in z]}
+
+    names = ", ".join(f"z{i + 1}" for i in range(k))
+    lines = [
+        "Softmax and cross-entropy for one sample of many classes",
+        f"  logits {names} = " + ", ".join(f"{x:g}" for x in zs)
+        + f";  target class index {t} (z{t + 1}), so onehot = ("
+        + ", ".join(f"{x:g}" for x in onehot) + ")",
+        "  p_i = softmax(z)_i = exp(z_i) / sum_j exp(z_j)",
+        "  J = -log p_t = log(sum_j exp(z_j)) - z_t      (t: the target class)",
+        "",
+        "Forward pass (nn.softmax, nn.cross_entropy):",
+        "  " + "   ".join(f"p{i + 1} = {f(p)}" for i, p in enumerate(probs))
+        + f"      (sum {f(math.fsum(probs))})",
+        f"  J = -log p{t + 1} = {f(J.data)}",
+        "",
+        "Backward pass, chain rule through the softmax:",
+        "  dJ/dp_t   = -1 / p_t",
+        "  dp_t/dz_i = p_t (onehot_i - p_i)",
+        "  dJ/dz_i   = -1/p_t * p_t (onehot_i - p_i) = p_i - onehot_i",
+        "",
+        f"  {'':<6}{'z_i':>10}{'p_i':>{digits + 6}}{'onehot_i':>10}{'dJ/dz_i (engine)':>{digits + 18}}"
+        f"{'p_i - onehot_i':>{digits + 16}}",
+    ]
+    for i in range(k):
+        lines.append(f"  z{i + 1:<5}{zs[i]:>10g}{f(probs[i]):>{digits + 6}}{onehot[i]:>10g}"
+                     f"{f(z[i].grad):>{digits + 18}}{f(probs[i] - onehot[i]):>{digits + 16}}")
+
+    # Route 2: -log of the softmax's own output p_t, every node of the chain in the graph.
+    z2 = [Value(x, label=f"z{i + 1}") for i, x in enumerate(zs)]
+    p2 = nn.softmax(z2)
+    lines.append("")
+    if p2[t].data > 0.0:
+        J2 = -p2[t].log()
+        J2.backward()
+        _check(f"dJ/dp{t + 1} = -1/p{t + 1}", p2[t].grad, -1.0 / p2[t].data, rtol=1e-12)
+        for i in range(k):
+            _check(f"dJ/dz{i + 1} through the softmax's nodes", z2[i].grad, z[i].grad,
+                   rtol=1e-9, atol=1e-15)
+        numbers["dJ/dp_t"] = p2[t].grad
+        lines += [
+            f"  The same through the softmax's own nodes (J = -log p{t + 1}): the engine gives",
+            f"  dJ/dp{t + 1} = {f(p2[t].grad)} = -1 / {f(p2[t].data)}, and on through each "
+            f"dp{t + 1}/dz_i the same",
+            "  dJ/dz_i: " + ", ".join(f(v.grad) for v in z2) + ".",
+        ]
+    else:
+        lines += [f"  Through the softmax's own nodes J = -log p{t + 1} cannot be computed: "
+                  f"p{t + 1} underflows",
+                  "  to 0 in floating point; the log-sum-exp form above stays finite."]
+    lines += [
+        "",
+        "  The softmax's slope cancels, as the sigmoid's does for one neuron (demo neuron: Z - t):",
+        "  the error signal at each logit is just p_i - onehot_i. J is computed as",
+        "  max z + log(sum_j exp(z_j - max z)) - z_t, so logits of +-1000 give a finite J.",
+        "",
+        "All numbers above come from the engine and were checked against these formulas.",
+    ]
+    return "\n".join(lines), numbers

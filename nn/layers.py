@@ -7,7 +7,7 @@ import random
 
 from autograd_core import Value, weighted_sum
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "neuron_name"]
 
 # What each activation name calls on a neuron's net input.
 ACTIVATIONS = {
@@ -28,6 +28,14 @@ def _check_size(n, what):
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{what} must be a positive int, got {n!r}")
     return n
+
+
+def _as_values(x, labels=None):
+    """The inputs as a tuple of Values, each number wrapped once (not once per neuron
+    that reads it), as a leaf labelled labels[i] when given; Values pass through."""
+    if labels is None:
+        return tuple([v if type(v) is Value else Value(v) for v in x])
+    return tuple([v if type(v) is Value else Value(v, label=name) for v, name in zip(x, labels)])
 
 
 def _rng(seed):
@@ -67,29 +75,67 @@ class Module:
 
 
 class Neuron(Module):
-    """activation(w . x + b), its net input one `wsum` node."""
+    """activation(w . x + b), its net input one `wsum` node.
 
-    def __init__(self, nin, activation="sigmoid", seed=None):
+    `name` (default "", unnamed) labels the neuron's nodes in every graph it builds:
+    its output is labelled with the name, its net input name + ".net", and its
+    parameters name + ".w1", ... and name + ".b", so pictures and step text say "L1.h2"
+    rather than "n17". Setting `neuron.name` relabels the parameters at once.
+    """
+
+    def __init__(self, nin, activation="sigmoid", seed=None, name=""):
         _check_size(nin, "Neuron nin")
         self.activation = _check_activation(activation)
         rng = _rng(seed)
         # Uniform with variance 1/nin keeps net inputs near 1 whatever the fan-in.
         limit = math.sqrt(3.0 / nin)
-        self.w = [Value(rng.uniform(-limit, limit), label=f"w{i + 1}") for i in range(nin)]
-        self.b = Value(0.0, label="b")
+        self.w = [Value(rng.uniform(-limit, limit)) for _ in range(nin)]
+        self.b = Value(0.0)
+        self.name = name
+
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        if not isinstance(name, str):
+            raise TypeError(f"a neuron's name must be a str, got {name!r}")
+        self._name = name
+        prefix = f"{name}." if name else ""
+        for i, w in enumerate(self.w, 1):
+            w.label = f"{prefix}w{i}"
+        self.b.label = f"{prefix}b"
+        self._net_label = f"{prefix}net"
 
     def __call__(self, x):
         if len(x) != len(self.w):
             raise ValueError(f"Neuron expects {len(self.w)} inputs, got {len(x)}")
-        net = weighted_sum(self.w, x, self.b)
+        return self._fire(_as_values(x))
+
+    def _fire(self, x):
+        """The neuron on a tuple of Values as long as self.w (checked by the caller)."""
+        net = weighted_sum(tuple(self.w), x, self.b, checked=True)
         activate = ACTIVATIONS[self.activation]
-        return net if activate is None else activate(net)
+        if activate is None:
+            net.label = self._name
+            return net
+        net.label = self._net_label
+        out = activate(net)
+        out.label = self._name
+        return out
+
+    @staticmethod
+    def net_of(output):
+        """The net input node of an output this neuron computed (itself when linear)."""
+        return output if output.op == "wsum" else output.parents[0]
 
     def parameters(self):
         return self.w + [self.b]
 
     def __repr__(self):
-        return f"Neuron({len(self.w)}, activation={self.activation!r})"
+        name = f", name={self._name!r}" if self._name else ""
+        return f"Neuron({len(self.w)}, activation={self.activation!r}{name})"
 
 
 class Layer(Module):
@@ -102,7 +148,10 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, seed=rng) for _ in range(nout)]
 
     def __call__(self, x):
-        return [neuron(x) for neuron in self.neurons]
+        x = _as_values(x)
+        if len(x) != len(self.neurons[0].w):
+            raise ValueError(f"Layer expects {len(self.neurons[0].w)} inputs, got {len(x)}")
+        return [neuron._fire(x) for neuron in self.neurons]
 
     def parameters(self):
         return [p for neuron in self.neurons for p in neuron.parameters()]
@@ -112,8 +161,19 @@ class Layer(Module):
         return f"Layer({len(n.w)}, {len(self.neurons)}, activation={n.activation!r})"
 
 
+def neuron_name(layer, index, last):
+    """The one naming scheme for a network's neurons (layer and index count from 1):
+    hidden neurons L<layer>.h<index>, output neurons out<index>."""
+    return f"out{index}" if last else f"L{layer}.h{index}"
+
+
 class MLP(Module):
-    """Layers in sequence. Parameters are labelled L<layer>.n<neuron>.w<i> / .b."""
+    """Layers in sequence.
+
+    Neurons are named by `neuron_name` (L1.h2, ..., out1) and inputs x1, x2, ...
+    (`input_names`); rename either to label pictures and step text with your own names.
+    Parameters are labelled <neuron>.w<i> and <neuron>.b.
+    """
 
     def __init__(self, nin, nouts, activation="sigmoid", output_activation=None, seed=None):
         _check_size(nin, "MLP nin")
@@ -133,14 +193,35 @@ class MLP(Module):
         ]
         for li, layer in enumerate(self.layers, 1):
             for ni, neuron in enumerate(layer.neurons, 1):
-                for wi, w in enumerate(neuron.w, 1):
-                    w.label = f"L{li}.n{ni}.w{wi}"
-                neuron.b.label = f"L{li}.n{ni}.b"
+                neuron.name = neuron_name(li, ni, li == len(self.layers))
+        self.input_names = [f"x{i}" for i in range(1, nin + 1)]
+
+    @property
+    def input_names(self):
+        return list(self._input_names)
+
+    @input_names.setter
+    def input_names(self, names):
+        names = list(names)
+        nin = len(self.layers[0].neurons[0].w)
+        if len(names) != nin or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"input_names must be {nin} non-empty strings, got {names!r}")
+        self._input_names = names
+
+    def forward(self, x):
+        """Every layer's outputs for one input: [inputs as Values, layer 1, ..., last]."""
+        if len(x) != len(self._input_names):
+            raise ValueError(f"MLP expects {len(self._input_names)} inputs, got {len(x)}")
+        x = _as_values(x, self._input_names)
+        outputs = [list(x)]
+        for layer in self.layers:
+            x = tuple([neuron._fire(x) for neuron in layer.neurons])
+            outputs.append(list(x))
+        return outputs
 
     def __call__(self, x):
-        for layer in self.layers:
-            x = layer(x)
-        return x[0] if len(self.layers[-1].neurons) == 1 else x
+        x = self.forward(x)[-1]
+        return x[0] if len(x) == 1 else x
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]

@@ -1,4 +1,10 @@
-"""Plain gradient descent: w <- w - lr * dC/dw."""
+"""Optimisers: plain gradient descent (the seeds' w <- w - lr * dC/dw), momentum and Adam.
+
+Each follows PyTorch's update exactly (torch.optim.SGD, SGD(momentum=...), Adam), so a
+model trained here and one trained in torch float64 from the same weights stay equal
+step for step. Every step is all-or-nothing: if any new parameter (or state) would not
+be a finite number, nothing changes and OverflowError says which parameter diverged.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +12,109 @@ import math
 
 from autograd_core import Value
 
-__all__ = ["SGD"]
+__all__ = ["SGD", "Momentum", "Adam", "OPTIMIZERS"]
 
 
-class SGD:
+def _number(name, x, what, lo, hi, lo_open=True, hi_open=True):
+    ok = not isinstance(x, bool) and isinstance(x, (int, float)) and math.isfinite(x)
+    if ok:
+        ok = (lo < x if lo_open else lo <= x) and (hi is None or (x < hi if hi_open else x <= hi))
+    if not ok:
+        raise ValueError(f"{name}: {what}, got {x!r}")
+    return float(x)
+
+
+class _Optimizer:
+    """The parameters, zero_grad, and the all-or-nothing update every optimiser shares."""
+
     def __init__(self, params, lr):
+        name = type(self).__name__
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Value):
-                raise TypeError(f"SGD: parameters must be Values, got {type(p).__name__}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) \
-                or lr <= 0:
-            raise ValueError(f"SGD: lr must be a positive finite number, got {lr!r}")
-        self.lr = float(lr)
+                raise TypeError(f"{name}: parameters must be Values, got {type(p).__name__}")
+        self.lr = _number(name, lr, "lr must be a positive finite number", 0.0, None)
 
-    def step(self):
-        """p.data -= lr * p.grad for every parameter, or none of them if any result would
-        not be a finite number (the training diverged): the model is never half-updated."""
-        lr = self.lr
-        new = [p.data - lr * p.grad for p in self.params]
-        for p, x in zip(self.params, new):
-            if x - x != 0.0:  # inf or nan
-                name = f" {p.label}" if p.label else ""
-                raise OverflowError(f"SGD: updating the parameter{name} (data {p.data!r}, grad "
-                                    f"{p.grad!r}) gives {x!r}; the training diverged, use a "
-                                    "smaller lr")
-        for p, x in zip(self.params, new):
+    def _apply(self, new_data, new_state=()):
+        """Write new_data into the parameters (and commit new_state) only if all of it is
+        finite; otherwise raise naming the first parameter that diverged."""
+        for i, x in enumerate(new_data):
+            if x - x != 0.0 or any(s[i] - s[i] != 0.0 for s in new_state):  # inf or nan
+                p = self.params[i]
+                label = f" {p.label}" if p.label else ""
+                result = f"gives {x!r}" if x - x != 0.0 else "overflows its running averages"
+                raise OverflowError(f"{type(self).__name__}: updating the parameter{label} "
+                                    f"(data {p.data!r}, grad {p.grad!r}) {result}; the "
+                                    "training diverged, use a smaller lr")
+        for p, x in zip(self.params, new_data):
             p.data = x
 
     def zero_grad(self):
         for p in self.params:
             p.grad = 0.0
+
+
+class SGD(_Optimizer):
+    """w <- w - lr * dC/dw (torch.optim.SGD with no momentum)."""
+
+    def step(self):
+        lr = self.lr
+        self._apply([p.data - lr * p.grad for p in self.params])
+
+
+class Momentum(_Optimizer):
+    """Gradient descent with momentum, as torch.optim.SGD(lr, momentum) (dampening 0):
+
+        v <- momentum * v + dC/dw        (v starts at 0, so the first v is the gradient)
+        w <- w - lr * v
+    """
+
+    def __init__(self, params, lr, momentum=0.9):
+        super().__init__(params, lr)
+        self.momentum = _number("Momentum", momentum, "momentum must lie in [0, 1)", 0.0, 1.0,
+                                lo_open=False)
+        self.velocity = [0.0] * len(self.params)
+
+    def step(self):
+        mu, lr = self.momentum, self.lr
+        velocity = [mu * v + p.grad for v, p in zip(self.velocity, self.params)]
+        self._apply([p.data - lr * v for p, v in zip(self.params, velocity)], (velocity,))
+        self.velocity = velocity
+
+
+class Adam(_Optimizer):
+    """Adam (Kingma and Ba), as torch.optim.Adam: at step t = 1, 2, ...
+
+        m <- beta1 * m + (1 - beta1) * g            g = dC/dw; m, v start at 0
+        v <- beta2 * v + (1 - beta2) * g^2
+        w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, lr)
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.betas = (_number("Adam", beta1, "beta1 must lie in [0, 1)", 0.0, 1.0, lo_open=False),
+                      _number("Adam", beta2, "beta2 must lie in [0, 1)", 0.0, 1.0, lo_open=False))
+        self.eps = _number("Adam", eps, "eps must be a positive finite number", 0.0, None)
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+        self.t = 0
+
+    def step(self):
+        (beta1, beta2), eps, t = self.betas, self.eps, self.t + 1
+        step_size = self.lr / (1.0 - beta1 ** t)
+        root_correction = math.sqrt(1.0 - beta2 ** t)
+        grads = [p.grad for p in self.params]
+        m = [beta1 * mi + (1.0 - beta1) * g for mi, g in zip(self.m, grads)]
+        v = [beta2 * vi + (1.0 - beta2) * g * g for vi, g in zip(self.v, grads)]
+        new = [p.data - step_size * mi / (math.sqrt(vi) / root_correction + eps)
+               for p, mi, vi in zip(self.params, m, v)]
+        self._apply(new, (m, v))
+        self.m, self.v, self.t = m, v, t
+
+
+# Optimisers by name, for commands and configs: name -> class.
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}

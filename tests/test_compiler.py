@@ -298,7 +298,7 @@ def test_source_is_readable_straight_line_code():
     src = f.source
     assert isinstance(f, CompiledGraph)
     assert "That is all backprop is" in src
-    assert "L1_n1_w1" in src and "d_L2_n3_b" in src
+    assert "L1_h1_w1" in src and "d_L2_h3_b" in src
     tree = ast.parse(src)
     function = tree.body[0]
     assert not [n for n in ast.walk(function) if isinstance(n, (ast.For, ast.While))]

@@ -6,6 +6,7 @@ import re
 import pytest
 import torch
 
+import nn
 from autograd_core import Value
 from chainrule import demos
 from conftest import run_cli
@@ -72,19 +73,31 @@ def test_mazur_gradients_match_torch(mazur_output):
             pytest.approx(start - 0.5 * g, abs=1e-12)
 
 
-def test_mazur_delta_rules_are_printed_with_numbers(mazur_output):
+def test_mazur_is_shown_neuron_by_neuron_with_numbers(mazur_output):
+    """The article's delta rules, one line per delta and per dE/dw, each equal to torch."""
     _, grads = mazur_torch()
     o1 = 1 / (1 + math.exp(-1.105905967))
-    delta_o1 = re.search(r"delta_o1 = dE/dnet_o1.*\n\s+= (\S+) \* (\S+) = (\S+)", mazur_output)
-    a, b, delta = map(float, delta_o1.groups())
-    assert a * b == pytest.approx(delta, abs=1e-11)
+    delta_o1 = re.search(r"delta_o1 = \(a - y\) \* σ'\(net_o1\).*\n\s+= \((\S+) - (\S+)\) \* "
+                         r"(\S+) = (\S+)", mazur_output)
+    a, y, slope, delta = map(float, delta_o1.groups())
+    assert (a, y) == (pytest.approx(0.75136507, abs=1e-8), 0.01)
+    assert (a - y) * slope == pytest.approx(delta, abs=1e-11)
     assert delta == pytest.approx((o1 - 0.01) * o1 * (1 - o1), abs=1e-8)
-    dw5 = re.search(r"dE/dw5 = delta_o1 \* out_h1 = (\S+) \* (\S+) = (\S+)", mazur_output)
-    assert float(dw5.group(3)) == pytest.approx(grads[4], abs=1e-12)
-    dw1 = re.search(r"dE/dw1 = delta_h1 \* i1 = (\S+) \* (\S+) = (\S+)", mazur_output)
-    assert float(dw1.group(2)) == 0.05 and float(dw1.group(3)) == pytest.approx(grads[0],
-                                                                               abs=1e-12)
-    assert "delta_h1 = sigma'(net_h1) * (w5 delta_o1 + w7 delta_o2)" in mazur_output
+    hidden = re.search(r"delta_h1 = σ'\(net_h1\) \* \(w5 \* delta_o1 \+ w7 \* delta_o2\).*\n"
+                       r"\s+= (\S+) \* \((\S+) \* (\S+) \+ (\S+) \* (\S+)\) = \S+ \* \S+ = (\S+)",
+                       mazur_output)
+    s, w5, d_o1, w7, d_o2, d_h1 = map(float, hidden.groups())
+    assert (w5, w7, d_o1) == (0.4, 0.5, delta)
+    assert s * (w5 * d_o1 + w7 * d_o2) == pytest.approx(d_h1, abs=1e-11)
+    for k, (source, delta_name) in enumerate([("i1", "h1"), ("i2", "h1"), ("i1", "h2"),
+                                             ("i2", "h2"), ("out_h1", "o1"), ("out_h2", "o1"),
+                                             ("out_h1", "o2"), ("out_h2", "o2")], 1):
+        line = re.search(rf"dE/dw{k} = {source} \* delta_{delta_name} = (\S+) \* (\S+) = (\S+)",
+                         mazur_output)
+        o_i, d_j, g = map(float, line.groups())
+        assert o_i * d_j == pytest.approx(g, abs=1e-11)
+        assert g == pytest.approx(grads[k - 1], abs=1e-11), f"w{k}"
+    assert mazur_output.index("delta_o1 =") < mazur_output.index("delta_h1 =")
 
 
 def test_mazur_default_digits_are_the_published_ones():
@@ -145,7 +158,8 @@ def test_a_wrong_engine_is_caught(monkeypatch):
     monkeypatch.setattr(Value, "sigmoid", wrong_sigmoid)
     with pytest.raises(demos.DemoCheckError, match="sigma|dZ/dY"):
         demos.neuron_demo()
-    with pytest.raises(demos.DemoCheckError):
+    monkeypatch.setitem(nn.layers.ACTIVATIONS, "sigmoid", wrong_sigmoid)  # what MLPs call
+    with pytest.raises(demos.DemoCheckError, match="the delta rule gives"):
         demos.mazur_network()
 
 
@@ -166,3 +180,54 @@ def test_neuron_demo_errors(argv, words):
 def test_demo_argument_errors(argv):
     status, _, err = run_main(argv)
     assert status == 2 and "error:" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------- demo softmax
+
+def softmax_rows(output):
+    """{i: (z_i, p_i, onehot_i, engine dJ/dz_i, p_i - onehot_i)} from the demo's table."""
+    rows = re.findall(r"^  z(\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)$", output, re.M)
+    return {int(i): tuple(map(float, rest)) for i, *rest in rows}
+
+
+@pytest.mark.parametrize("logits, target", [
+    ([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1000.0, -1000.0, 0.0], 1),
+    ([-3.0, -3.0], 1)])
+def test_softmax_demo_gradient_is_p_minus_onehot_as_torch(logits, target):
+    argv = ["demo", "softmax", "--logits", *map(str, logits), "--target", str(target),
+            "--digits", "12"]
+    status, out, err = run_main(argv)
+    assert status == 0, err
+    z = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
+    J = torch.nn.functional.cross_entropy(z.unsqueeze(0), torch.tensor([target]))
+    J.backward()
+    p = torch.softmax(z.detach(), dim=0).tolist()
+    rows = softmax_rows(out)
+    assert sorted(rows) == list(range(1, len(logits) + 1))
+    for i, (z_i, p_i, onehot, engine, closed) in rows.items():
+        assert z_i == logits[i - 1] and onehot == (1.0 if i - 1 == target else 0.0)
+        assert p_i == pytest.approx(p[i - 1], abs=1e-12)
+        assert engine == pytest.approx(z.grad[i - 1].item(), abs=1e-12)
+        assert closed == pytest.approx(p[i - 1] - onehot, abs=1e-12)
+    shown_J = float(re.search(r"J = -log p\d+ = (\S+)", out).group(1))
+    assert math.isfinite(shown_J) and shown_J == pytest.approx(J.item(), rel=1e-12)
+
+
+def test_softmax_demo_follows_the_chain_through_the_softmax_nodes():
+    _, numbers = demos.softmax_demo([2.0, 1.0, 0.1], 0)
+    p1 = math.exp(2.0) / (math.exp(2.0) + math.exp(1.0) + math.exp(0.1))
+    assert numbers["dJ/dp_t"] == pytest.approx(-1 / p1, rel=1e-12)
+    text, numbers = demos.softmax_demo([1000.0, -1000.0, 0.0], 1)
+    assert "dJ/dp_t" not in numbers and "underflows" in text
+    assert numbers["J"] == 2000.0
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["demo", "softmax", "--logits", "1"], "at least two logits"),
+    (["demo", "softmax", "--target", "3"], "class index from 0 to 2, got 3"),
+    (["demo", "softmax", "--logits", "1", "nan"], "not a finite number"),
+    (["demo", "softmax", "--target", "x"], "not a whole number"),
+])
+def test_softmax_demo_errors(argv, words):
+    status, _, err = run_main(argv)
+    assert status == 2 and words in err and "Traceback" not in err

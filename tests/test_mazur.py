@@ -82,3 +82,20 @@ def test_delta_rules_hold_in_the_engine():
     d_h1 = h1 * (1 - h1) * (0.40 * d_o1 + 0.50 * d_o2)
     assert math.isclose(w[4].grad, d_o1 * h1, rel_tol=1e-12)   # dE/dw5 = delta_o1 * out_h1
     assert math.isclose(w[0].grad, d_h1 * i1, rel_tol=1e-12)   # dE/dw1 = delta_h1 * i1
+
+
+def test_neuron_level_backward_gives_the_published_gradients():
+    """nn.neuron_backward's delta rules on his network give his dE/dw5 and dE/dw1, and one
+    step with them his updated weights."""
+    from nn.backprop import neuron_backward
+    model = nn.MLP(2, [2, 2])
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    for n, (wa, wb), bias in zip(neurons, zip(WEIGHTS[::2], WEIGHTS[1::2]), (0.35, 0.35, 0.6, 0.6)):
+        n.w[0].data, n.w[1].data, n.b.data = wa, wb, bias
+    r = neuron_backward(model, list(INPUTS), list(TARGETS))
+    assert abs(r.cost - 0.298371109) <= published_tolerance(0.298371109)
+    grads = [g for row in r.weight_grads[1] + r.weight_grads[2] for g in row]
+    assert abs(grads[4] - 0.082167041) <= published_tolerance(0.082167041)
+    assert abs(grads[0] - 0.000438568) <= published_tolerance(0.000438568)
+    for g, w, want in zip(grads, WEIGHTS, UPDATED):
+        assert abs(w - 0.5 * g - want) <= published_tolerance(want)

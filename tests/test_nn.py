@@ -84,8 +84,8 @@ def test_same_seed_same_weights_different_seed_different():
 def test_parameter_order_layer_neuron_weights_then_bias():
     model = nn.MLP(2, [2, 1], seed=0)
     labels = [p.label for p in model.parameters()]
-    assert labels == ["L1.n1.w1", "L1.n1.w2", "L1.n1.b", "L1.n2.w1", "L1.n2.w2", "L1.n2.b",
-                      "L2.n1.w1", "L2.n1.w2", "L2.n1.b"]
+    assert labels == ["L1.h1.w1", "L1.h1.w2", "L1.h1.b", "L1.h2.w1", "L1.h2.w2", "L1.h2.b",
+                      "out1.w1", "out1.w2", "out1.b"]
     neuron = nn.Neuron(3, seed=0)
     assert neuron.parameters() == neuron.w + [neuron.b]
 
@@ -198,3 +198,87 @@ def test_sgd_refuses_a_diverging_step_and_changes_nothing():
     with pytest.raises(OverflowError, match="parameter a .*diverged"):
         nn.SGD([b, a], lr=1e10).step()
     assert (a.data, b.data) == (1e300, 2.0)
+
+
+# ------------------------------------------------------- inputs and neuron names
+
+def test_each_input_is_one_leaf_per_sample_shared_by_every_first_layer_neuron():
+    """micrograd's demo network: 2 inputs, not 2 x 16 copies of them."""
+    from autograd_core import topological_order
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    out = model([0.5, -1.5])
+    leaves = [v for v in topological_order(out) if not v.parents]
+    params = model.parameters()
+    assert len(leaves) == len(params) + 2
+    inputs = sorted((v for v in leaves if v.label in ("x1", "x2")), key=lambda v: v.label)
+    assert [v.data for v in inputs] == [0.5, -1.5]
+    first = [model.layers[0].neurons[j].w[0] for j in range(16)]
+    nets = [v for v in topological_order(out) if v.op == "wsum" and v.parents[0] in first]
+    assert len(nets) == 16 and all(net.parents[2] is inputs[0] for net in nets)
+
+
+def test_network_nodes_are_labelled_by_neuron():
+    model = nn.MLP(2, [3, 2], seed=0)
+    layers = model.forward([1.0, 2.0])
+    assert [v.label for v in layers[0]] == ["x1", "x2"]
+    assert [v.label for v in layers[1]] == ["L1.h1", "L1.h2", "L1.h3"]
+    assert [v.label for v in layers[2]] == ["out1", "out2"]
+    assert [nn.Neuron.net_of(v).label for v in layers[1]] == ["L1.h1.net", "L1.h2.net",
+                                                              "L1.h3.net"]
+    assert [v.op for v in layers[1]] == ["sigmoid"] * 3
+    linear = nn.MLP(2, [3, 1], output_activation="linear", seed=0)([1.0, 2.0])
+    assert linear.label == "out1" and linear.op == "wsum"
+
+
+def test_a_networks_graph_has_no_anonymous_nodes():
+    """So a picture or the step text says L1.h2, never n17."""
+    from visualize import node_names
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    names = node_names(model([0.3, -0.2])).values()
+    assert "L1.h2" in names and "L2.h4.net" in names and "out1" in names
+    assert not [n for n in names if n[0] == "n" and n[1:].isdigit()]
+    assert "L1.h2" in __import__("visualize").draw_graph(model([0.3, -0.2])).source
+
+
+def test_hidden_units_and_inputs_can_be_named():
+    model = nn.MLP(2, [2, 1], seed=0)
+    model.layers[0].neurons[1].name = "edge"
+    model.input_names = ["petal", "sepal"]
+    assert [p.label for p in model.layers[0].neurons[1].parameters()] == \
+        ["edge.w1", "edge.w2", "edge.b"]
+    layers = model.forward([1.0, 2.0])
+    assert [v.label for v in layers[0]] == ["petal", "sepal"]
+    assert layers[1][1].label == "edge"
+    assert repr(model.layers[0].neurons[1]) == "Neuron(2, activation='sigmoid', name='edge')"
+    with pytest.raises(ValueError, match="input_names must be 2 non-empty strings"):
+        model.input_names = ["a"]
+    with pytest.raises(TypeError, match="name must be a str"):
+        model.layers[0].neurons[0].name = 3
+
+
+def test_values_given_as_inputs_are_used_as_they_are():
+    model = nn.MLP(2, [2, 1], seed=0)
+    x = [Value(1.0, label="mine"), 2.0]
+    out = model(x)
+    out.backward()
+    assert x[0].label == "mine" and x[0].grad != 0.0
+
+
+def test_checked_weighted_sum_is_the_checked_one():
+    from autograd_core import weighted_sum
+    ws, xs, b = [Value(0.5), Value(-2.0)], [Value(3.0), Value(0.25)], Value(0.1)
+    a = weighted_sum(ws, xs, b)
+    c = weighted_sum(tuple(ws), tuple(xs), b, checked=True)
+    assert (a.data, a.parents, a.local_grads, a.op) == (c.data, c.parents, c.local_grads, c.op)
+
+
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: nn.MLP(2, [2, 1], seed=0)([1.0]), ValueError, "MLP expects 2 inputs, got 1"),
+    (lambda: nn.Layer(3, 2, seed=0)([1.0, 2.0]), ValueError, "Layer expects 3 inputs, got 2"),
+    (lambda: nn.MLP(2, [2, 1], seed=0)([1.0, "a"]), TypeError, "got 'a'"),
+    (lambda: nn.MLP(2, [2, 1], seed=0)([1.0, math.nan]), ValueError, "finite"),
+    (lambda: nn.Layer(2, 2, seed=0)([1.0, None]), TypeError, "None"),
+])
+def test_bad_inputs_are_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -192,7 +192,7 @@ def test_saved_files_get_ordinary_permissions(model, tmp_path):
 
 def test_saving_a_diverged_model_is_refused(model, tmp_path):
     model.parameters()[4].data = math.inf
-    with pytest.raises(ValueError, match="parameter L1.n2.w1 is inf"):
+    with pytest.raises(ValueError, match="parameter L1.h2.w1 is inf"):
         model.save(tmp_path / "m.json")
     assert not (tmp_path / "m.json").exists()
 

@@ -106,12 +106,14 @@ def test_embedded_mlp_steps_equal_trace(tmp_path):
         so_far[step.parent] = so_far.get(step.parent, 0.0) + step.contribution
         assert (shown["upstream"], shown["local"], shown["contribution"]) == \
             (step.upstream, step.local, step.contribution)
-        # On a fresh graph the engine's grad after each step is what the page shows.
-        assert shown["grad"] == step.parent.grad == so_far[step.parent]
-        assert shown["grad_text"] == f"{step.parent.grad:.4g}"
+        # On a fresh graph the page shows each grad as it grows (an input feeds two
+        # neurons, so it grows twice), ending at the engine's.
+        assert shown["grad"] == so_far[step.parent]
+        assert shown["grad_text"] == f"{so_far[step.parent]:.4g}"
         expected_head = (f"= {step.upstream:.4f} * {step.local:.4f} = "
                          f"{step.contribution:.4f}   [")
         assert expected_head in shown["line"]
+    assert all(grad == parent.grad for parent, grad in so_far.items())
 
 
 def test_the_page_leaves_every_grad_as_it_was(tmp_path):

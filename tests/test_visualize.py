@@ -57,7 +57,7 @@ def test_edges_carry_local_derivatives_and_roles_are_styled():
     edge_labels = re.findall(r'label="∂[^"]*/∂', source)
     assert len(edge_labels) == sum(len(v.parents) for v in topological_order(out))
     assert "#fde9c9" in source   # parameters
-    assert "#eeeeee" in source   # constant inputs
+    assert "#d9ecd0" in source   # the inputs x1, x2 (labelled leaves that are not parameters)
     assert "Σwx+b" in source and "σ" in source
     assert "rankdir=LR" in source
     assert "rankdir=TB" in draw_graph(out, rankdir="TB").source

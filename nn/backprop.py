@@ -1,0 +1,292 @@
+"""Backpropagation at the level of neurons, as the seed article writes it.
+
+The scalar engine differentiates one node at a time; the textbook does it one neuron at
+a time, with each neuron's error delta_j = dC/dnet_j:
+
+    output neuron:   delta_o = dC/da * f'(net_o)           (quadratic cost: (a - y) f'(net))
+    hidden neuron:   delta_j = f'(net_j) * sum_l w_jl delta_l
+    every weight:    dC/dw_ij = o_i * delta_j,   dC/db_j = delta_j
+
+`neuron_backward(model, x, target, loss)` runs those rules on one example, in plain
+floats, from the forward values and the weights; the slope f' is the activation's own
+local derivative from the op table (`autograd_core.ops`). It also runs the scalar
+engine on the same example and checks that every delta equals the gradient that
+reached the neuron's net input node, and every dC/dw the parameter's `.grad`; a
+disagreement raises `EngineMismatch` (a bug, never a teaching point). The result keeps
+every number, and one step per delta and per gradient, each with its equation and the
+numbers in it.
+
+Losses (`LOSSES`), and the output rule each gives:
+    "sse"              C = 1/2 sum (y - a)^2 (nn.sse_loss): delta = (a - y) * f'(net)
+    "bce"              sigmoid outputs, C = sum of binary cross-entropies:  delta = a - y
+    "bce_with_logits"  linear outputs z, sigmoid folded into the loss:  delta = sigmoid(z) - y
+    "cross_entropy"    linear outputs z, softmax + cross-entropy (nn.cross_entropy, target
+                       a class index):  delta = p - onehot
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from autograd_core import Value, value_sum
+from autograd_core.ops import op_info, sigmoid as _sigmoid
+
+from .layers import MLP, Neuron
+from .losses import bce_with_logits, binary_cross_entropy, cross_entropy, softmax, sse_loss
+
+__all__ = ["neuron_backward", "NetworkBackward", "NeuronStep", "EngineMismatch", "LOSSES",
+           "activation_slope"]
+
+LOSSES = ("sse", "bce", "bce_with_logits", "cross_entropy")
+
+# The output activation each loss's output rule assumes (None: any).
+_OUTPUT_ACTIVATION = {"sse": None, "bce": "sigmoid", "bce_with_logits": "linear",
+                      "cross_entropy": "linear"}
+
+
+# The op table's formulas name a neuron's net input `a` and its output `out`.
+_OPERAND = re.compile(r"\b(a|out)\b")
+_OPERAND_NAME = {"a": "net", "out": "out"}
+
+
+class EngineMismatch(AssertionError):
+    """A neuron-level number disagrees with the scalar engine's: a bug, not a lesson."""
+
+
+def activation_slope(activation, net, out):
+    """(f'(net), its formula): the local derivative the op table gives the activation,
+    evaluated at this neuron's net input (`a`) and output (`out`)."""
+    if activation == "linear":
+        return 1.0, "1"
+    formula = op_info(activation).derivatives[0]
+    # The table's formulas are Python expressions over a and out (see autograd_core.ops).
+    return float(eval(formula, {"__builtins__": {}}, {"a": net, "out": out})), formula
+
+
+@dataclass(frozen=True)
+class NeuronStep:
+    """One line of the neuron-level backward pass.
+
+    `what` is the quantity ("delta_o1", "dC/dw5"), `rule` its equation in symbols,
+    `numbers` the same equation with the numbers put in, `value` its result by that
+    rule and `engine` the same quantity from the scalar engine. `kind` is "delta",
+    "weight" or "bias"; `layer` (1 = first hidden layer) and `neuron` (from 0) say where.
+    """
+    kind: str
+    layer: int
+    neuron: int
+    what: str
+    rule: str
+    numbers: str
+    value: float
+    engine: float
+
+    def line(self, digits=4):
+        """'what = rule = numbers = value', the numbers on a second line when long."""
+        rule, _, note = self.rule.partition("      [")
+        note = f"   [{note}" if note else ""
+        numbers = f"{self.numbers} = " if self.numbers else ""
+        value = f"{numbers}{self.value:.{digits}f}"
+        if len(self.what) + len(rule) + len(value) + len(note) + 6 <= 100:
+            return f"{self.what} = {rule} = {value}{note}"
+        return f"{self.what} = {rule}{note}\n    = {value}"
+
+
+@dataclass
+class NetworkBackward:
+    """Everything the neuron-level backward pass computed, by layer.
+
+    `cost` is the cost's value; `cost_terms` one term per output for the summed costs
+    (sse, bce, bce_with_logits), None for cross_entropy.
+    Layer 0 is the input: `names[0]` and `outs[0]` are the inputs' names and values.
+    For layers l >= 1: `nets[l][j]`, `outs[l][j]`, `deltas[l][j]`, `weight_grads[l][j][i]`
+    (dC/dw from input i of the layer to its neuron j) and `bias_grads[l][j]`;
+    index 0 of nets, deltas and the gradients is None.
+    """
+    loss: str
+    cost: float
+    names: list
+    nets: list
+    outs: list
+    deltas: list
+    weight_grads: list
+    bias_grads: list
+    weight_labels: list
+    cost_terms: list | None = None
+    steps: list = field(default_factory=list)
+
+    def lines(self, digits=4, weights=True, biases=True):
+        """The steps as text: the deltas of each layer (output layer first), each
+        layer's followed by its dC/dw when `weights` and dC/db when `biases`."""
+        shown = {"delta", "weight" if weights else "delta", "bias" if biases else "delta"}
+        return [s.line(digits) for s in self.steps if s.kind in shown]
+
+
+def _check_target(model, loss, target):
+    n_out = len(model.layers[-1].neurons)
+    if loss == "cross_entropy":
+        if isinstance(target, bool) or not isinstance(target, int):
+            raise TypeError(f"neuron_backward: with loss 'cross_entropy' the target is the class "
+                            f"index (an int), got {target!r}")
+        if not 0 <= target < n_out:
+            raise ValueError(f"neuron_backward: target class {target} is out of range for "
+                             f"{n_out} outputs; use 0..{n_out - 1}")
+        return target
+    targets = [target] if isinstance(target, (int, float, Value)) else list(target)
+    if len(targets) != n_out:
+        raise ValueError(f"neuron_backward: the network has {n_out} outputs but {len(targets)} "
+                         "targets were given; give one target per output")
+    out = []
+    for t in targets:
+        t = t.data if isinstance(t, Value) else t
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t):
+            raise TypeError(f"neuron_backward: targets must be finite numbers, got {t!r}")
+        out.append(float(t))
+    return out
+
+
+def _engine_cost(loss, outputs, target):
+    """The cost as an engine graph, built from nn's own losses."""
+    if loss == "sse":
+        return sse_loss(outputs, target)
+    if loss == "cross_entropy":
+        return cross_entropy(outputs, target)
+    per_output = binary_cross_entropy if loss == "bce" else bce_with_logits
+    return value_sum([per_output([o], [t]) for o, t in zip(outputs, target)])
+
+
+def _close(a, b):
+    return abs(a - b) <= 1e-12 + 1e-9 * abs(b)
+
+
+def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
+    """The backward pass of `model` (an nn.MLP) on the input `x`, neuron by neuron.
+
+    `target`: one number per output (a single number for one output), or the class
+    index for loss "cross_entropy". Returns a NetworkBackward. The model's parameter
+    grads are left as they were. Raises EngineMismatch if any number disagrees with the
+    scalar engine, ValueError / TypeError for a loss, target or network it cannot use.
+    """
+    if not isinstance(model, MLP):
+        raise TypeError(f"neuron_backward needs an nn.MLP, got {type(model).__name__}")
+    if loss not in LOSSES:
+        raise ValueError(f"neuron_backward: unknown loss {loss!r}; use one of: "
+                         f"{', '.join(LOSSES)}")
+    out_activation = model.layers[-1].neurons[0].activation
+    wanted = _OUTPUT_ACTIVATION[loss]
+    if wanted is not None and out_activation != wanted:
+        raise ValueError(f"neuron_backward: loss {loss!r} needs {wanted} output neurons, but "
+                         f"this network's are {out_activation}; build it with "
+                         f"output_activation={wanted!r} or use loss 'sse'")
+    target = _check_target(model, loss, target)
+    f = f"{{:.{digits}f}}".format
+    C = cost_symbol
+
+    # --- the scalar engine: forward, cost, backward (the parameters' grads restored after)
+    layers = model.forward(x)
+    params = model.parameters()
+    saved = [p.grad for p in params]
+    try:
+        for p in params:
+            p.grad = 0.0
+        cost = _engine_cost(loss, layers[-1], target)
+        cost.backward()
+        engine_delta = [None] + [[Neuron.net_of(o).grad for o in outs] for outs in layers[1:]]
+        engine_out_grad = [None] + [[o.grad for o in outs] for outs in layers[1:]]
+        engine_w = [None] + [[[w.grad for w in n.w] for n in layer.neurons]
+                             for layer in model.layers]
+        engine_b = [None] + [[n.b.grad for n in layer.neurons] for layer in model.layers]
+    finally:
+        for p, g in zip(params, saved):
+            p.grad = g
+
+    names = [model.input_names] + [[n.name or f"n{j + 1}" for j, n in enumerate(layer.neurons)]
+                                   for layer in model.layers]
+    outs = [[v.data for v in vs] for vs in layers]
+    nets = [None] + [[Neuron.net_of(v).data for v in vs] for vs in layers[1:]]
+    L = len(model.layers)
+    deltas = [None] * (L + 1)
+    weight_grads, bias_grads = [None] * (L + 1), [None] * (L + 1)
+    result = NetworkBackward(loss, cost.data, names, nets, outs, deltas, weight_grads,
+                             bias_grads, [None] + [[[w.label for w in n.w] for n in layer.neurons]
+                                                   for layer in model.layers])
+    if loss != "cross_entropy":
+        result.cost_terms = [term.data for term in cost.parents]
+    steps = result.steps
+
+    def step(kind, layer, j, what, rule, numbers, value, engine):
+        if not _close(value, engine):
+            raise EngineMismatch(f"{what}: the delta rule gives {value!r} but the engine "
+                                 f"computed {engine!r}")
+        steps.append(NeuronStep(kind, layer, j, what, rule, numbers, value, engine))
+
+    def input_name(layer, i):
+        return names[0][i] if layer == 1 else f"out_{names[layer - 1][i]}"
+
+    probs = [p.data for p in softmax(outs[L])] if loss == "cross_entropy" else None
+    for l in range(L, 0, -1):
+        neurons = model.layers[l - 1].neurons
+        deltas[l] = []
+        for j, neuron in enumerate(neurons):
+            name, net, a = names[l][j], nets[l][j], outs[l][j]
+            slope, formula = activation_slope(neuron.activation, net, a)
+            formula = _OPERAND.sub(lambda m, name=name: f"{_OPERAND_NAME[m.group(1)]}_{name}",
+                                   formula)
+            symbol = ("f" if neuron.activation == "linear"
+                      else op_info(neuron.activation).symbol) + f"'(net_{name})"
+            if l < L:  # hidden: the errors of the neurons it feeds, weighted
+                after = model.layers[l].neurons
+                terms = [(n.w[j], deltas[l + 1][k]) for k, n in enumerate(after)]
+                error = math.fsum(w.data * d for w, d in terms)
+                if not _close(error, engine_out_grad[l][j]):
+                    raise EngineMismatch(f"dC/dout_{name}: sum_l w_jl delta_l gives {error!r} "
+                                         f"but the engine computed {engine_out_grad[l][j]!r}")
+                delta = slope * error
+                rule = (f"{symbol} * (" + " + ".join(
+                    f"{w.label} * delta_{names[l + 1][k]}" for k, (w, _) in enumerate(terms))
+                    + ")")
+                numbers = (f"{f(slope)} * (" + " + ".join(f"{f(w.data)} * {f(d)}"
+                                                          for w, d in terms)
+                           + f") = {f(slope)} * {f(error)}")
+            elif loss == "sse":
+                y = target[j]
+                delta = (a - y) * slope
+                rule = f"(a - y) * {symbol}"
+                numbers = f"({f(a)} - {f(y)}) * {f(slope)}"
+            elif loss == "bce":
+                y = target[j]
+                delta = a - y
+                rule = "a - y"
+                numbers = f"{f(a)} - {f(y)}"
+            elif loss == "bce_with_logits":
+                y = target[j]
+                s = _sigmoid(net)
+                delta = s - y
+                rule = f"sigmoid(net_{name}) - y"
+                numbers = f"{f(s)} - {f(y)}"
+            else:
+                onehot = 1.0 if j == target else 0.0
+                delta = probs[j] - onehot
+                rule = f"softmax_{j + 1} - onehot_{j + 1}"
+                numbers = f"{f(probs[j])} - {onehot:g}"
+            if (l < L or loss == "sse") and neuron.activation != "linear":
+                rule += f"      [{symbol} = {formula}]"
+            deltas[l].append(delta)
+            step("delta", l, j, f"delta_{name}", rule, numbers, delta, engine_delta[l][j])
+        # This layer's weights: dC/dw_ij = o_i * delta_j, dC/db_j = delta_j.
+        weight_grads[l], bias_grads[l] = [], []
+        for j, neuron in enumerate(neurons):
+            row = []
+            for i, w in enumerate(neuron.w):
+                o_i, g = outs[l - 1][i], outs[l - 1][i] * deltas[l][j]
+                row.append(g)
+                step("weight", l, j, f"d{C}/d{w.label}",
+                     f"{input_name(l, i)} * delta_{names[l][j]}",
+                     f"{f(o_i)} * {f(deltas[l][j])}", g, engine_w[l][j][i])
+            weight_grads[l].append(row)
+            bias_grads[l].append(deltas[l][j])
+            step("bias", l, j, f"d{C}/d{neuron.b.label}", f"delta_{names[l][j]}", "",
+                 deltas[l][j], engine_b[l][j])
+    return result
