@@ -16,7 +16,8 @@ from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
 from autograd_core.ops import sigmoid
 from chainrule.training import (LOSSES, TrainConfig, _accuracy, build_model, compiled_step,
                                 engine_step)
-from nn import SGD
+from nn import OPTIMIZERS, Neuron
+from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS, load_dataset
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
 
@@ -37,8 +38,11 @@ PROBE = 20                     # points the compiled copy of the network takes p
 CURVE = 100                    # points of a 1-D regression curve
 SATURATED = 0.01               # a local derivative below this passes almost no gradient
 SATURATION_POINTS = 30         # points the saturation marks are measured on, each frame
-OPTIMIZERS = ("sgd",)
 STATE_FORMAT = "chainrule-playground"
+# Default learning rates beside SGD's (chainrule train's, passed in), found by trying
+# (200 full-batch steps on moons, each activation): momentum 0.9 makes steps about ten
+# times longer, so a tenth of SGD's; Adam scales its steps itself.
+OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0.03}
 
 DEFAULTS = {"dataset": "moons", "hidden": [8, 8], "activation": "sigmoid", "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
@@ -110,14 +114,8 @@ def parse_settings(raw) -> dict:
 
 def _trace(model, x):
     """The model on one input, keeping each neuron's (net input node, output node)."""
-    neurons = []
-    for layer in model.layers:
-        outs = layer(x)
-        # A neuron's output is activation(net); a linear neuron's output is net itself.
-        neurons.append([(out if n.activation == "linear" else out.parents[0], out)
-                        for n, out in zip(layer.neurons, outs)])
-        x = outs
-    return x[0], neurons
+    layers = model.forward(x)[1:]
+    return layers[-1][0], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
 
 
 def _round(x, digits=6):
@@ -149,7 +147,9 @@ class NetworkSession:
         # One graph for full batches, compiled once; mini-batches differ every step.
         make_step = compiled_step if self.batch == len(self.X) else engine_step
         self.step_fn = make_step(self.model, self.config.loss)
-        self.optimizer = SGD(self.params, self.config.lr)
+        if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
+            self.config.lr = OPTIMIZER_LR[s["optimizer"]](self.config.lr)
+        self.optimizer = OPTIMIZERS[s["optimizer"]](self.params, self.config.lr)
         self.order_rng = random.Random(self.config.seed)
         self.order = list(range(len(self.X)))
         self.cursor = len(self.X)          # start of the next batch in self.order
@@ -357,9 +357,9 @@ class NetworkSession:
 
     # ------------------------------------------------------------ derivations
     def _replay(self):
-        """The latest gradient again, on the eager engine: the batch's graphs after
-        backward(), built with the weights that step saw. Before any step: the first
-        batch at the current weights."""
+        """The latest step again on the eager engine: the batch's graphs after backward(),
+        with the weights that step saw (before any step: the first batch at the current
+        weights). Returns (model copy holding the batch's grads, the points, the loss)."""
         if self.gradient is None:
             weights = [p.data for p in self.params]
             chosen = list(range(self.batch))
@@ -369,10 +369,18 @@ class NetworkSession:
         for p, w in zip(copy.parameters(), weights):
             p.data = w
         with paused_gc():
-            traced = [_trace(copy, self.X[i]) for i in chosen]
-            loss = self.loss_fn([out for out, _ in traced], [self.y[i] for i in chosen])
+            loss = self.loss_fn([copy(self.X[i]) for i in chosen], [self.y[i] for i in chosen])
             loss.backward()
-        return copy, chosen, traced, loss
+        return copy, chosen, loss
+
+    def _per_point(self):
+        """(nn.neuron_backward's loss name, the factor from one point's cost to the batch's
+        mean cost C): bce with logits is the mean of the points' costs (1/N); mse's
+        (o - y)^2 is twice the quadratic cost 1/2 (y - o)^2 whose delta rule nn.backprop
+        states (2/N)."""
+        if self.config.loss == "bce":
+            return "bce_with_logits", 1.0
+        return "sse", 2.0
 
     def _neuron(self, layer, neuron):
         layer = _int(layer, "layer", 1, len(self.model.layers))
@@ -381,48 +389,54 @@ class NetworkSession:
 
     def weight_derivation(self, layer, neuron, source):
         """dC/dw for the weight from `source` (1-based input or neuron of the layer
-        before, or 0 for the bias) into neuron `neuron` of layer `layer`."""
+        before, or 0 for the bias) into neuron `neuron` of layer `layer`: each point's
+        o_i and delta_j from nn.neuron_backward, their sum, and the engine's batch grad."""
         layer, neuron = self._neuron(layer, neuron)
         fan_in = len(self.model.layers[layer - 1].neurons[0].w)
         source = _int(source, "source", 0, fan_in)
-        copy, chosen, traced, loss = self._replay()
+        copy, chosen, loss = self._replay()
         target = copy.layers[layer - 1].neurons[neuron - 1]
         param = target.b if source == 0 else target.w[source - 1]
-        rows = []
-        for sample, (_, neurons) in zip(chosen, traced):
-            delta = neurons[layer - 1][neuron - 1][0].grad
-            if source == 0:
-                o = 1.0
-            elif layer == 1:
-                o = self.X[sample][source - 1]
-            else:
-                o = neurons[layer - 2][source - 1][1].data
+        per_point, factor = self._per_point()
+        rows, rule = [], None
+        for sample in chosen:
+            result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point)
+            delta = result.deltas[layer][neuron - 1]
+            o = 1.0 if source == 0 else result.outs[layer - 1][source - 1]
             rows.append([sample, o, delta, o * delta])
-        total = math.fsum(r[3] for r in rows)
+            if rule is None:
+                rule = next(step.rule for step in result.steps
+                            if step.kind == ("bias" if source == 0 else "weight")
+                            and step.layer == layer and step.neuron == neuron - 1
+                            and step.what.endswith(param.label))
+        scale = factor / len(chosen)
         return {"type": "weight", "layer": layer, "neuron": neuron, "source": source,
-                "name": param.label, "value": param.data, "rows": rows, "sum": total,
-                "grad": param.grad, "lr": self.config.lr, "loss": loss.data,
+                "name": param.label, "rule": rule, "value": param.data, "rows": rows,
+                "factor": factor, "sum": scale * math.fsum(r[3] for r in rows),
+                "grad": param.grad, "optimizer": self.settings["optimizer"],
+                "lr": self.config.lr, "loss": loss.data, "loss_name": self.config.loss,
                 "after_step": self.gradient is not None, "batch": len(chosen)}
 
     def neuron_derivation(self, layer, neuron, sample_index=0):
-        """delta_j = f'(net_j) * (sum_k w_kj delta_k, or dC/do_j at the output) for one
-        point of the batch, every number from the engine."""
+        """One neuron's delta on one point of the batch: nn.neuron_backward's rule, with
+        its numbers (each checked there against the engine)."""
         layer, neuron = self._neuron(layer, neuron)
-        copy, chosen, traced, loss = self._replay()
+        copy, chosen, _ = self._replay()
         sample_index = _int(sample_index, "point", 0, len(chosen) - 1)
-        neurons = traced[sample_index][1]
-        net, out = neurons[layer - 1][neuron - 1]
-        activation = copy.layers[layer - 1].neurons[neuron - 1].activation
-        local = 1.0 if net is out else out.local_grads[0]
-        result = {"type": "neuron", "layer": layer, "neuron": neuron,
-                  "sample": chosen[sample_index], "sample_index": sample_index,
-                  "batch": len(chosen), "activation": activation, "net": net.data,
-                  "out": out.data, "local": local, "delta": net.grad,
-                  "upstream": out.grad, "output_layer": layer == len(copy.layers),
-                  "after_step": self.gradient is not None,
-                  "target": self.y[chosen[sample_index]]}
-        if layer < len(copy.layers):
-            result["terms"] = [
-                [k + 1, nxt.w[neuron - 1].data, neurons[layer][k][0].grad]
-                for k, nxt in enumerate(copy.layers[layer].neurons)]
-        return result
+        sample = chosen[sample_index]
+        per_point, factor = self._per_point()
+        result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point,
+                                 digits=6)
+        step = next(s for s in result.steps
+                    if s.kind == "delta" and s.layer == layer and s.neuron == neuron - 1)
+        n = copy.layers[layer - 1].neurons[neuron - 1]
+        net, out = result.nets[layer][neuron - 1], result.outs[layer][neuron - 1]
+        slope = activation_slope(n.activation, net, out)[0]
+        return {"type": "neuron", "layer": layer, "neuron": neuron, "name": n.name,
+                "sample": sample, "sample_index": sample_index, "batch": len(chosen),
+                "activation": n.activation, "net": net, "out": out, "local": slope,
+                "delta": step.value, "engine": step.engine, "line": step.line(6),
+                "rule": step.rule, "numbers": step.numbers, "loss_name": per_point,
+                "factor": factor, "target": self.y[sample],
+                "output_layer": layer == len(copy.layers),
+                "after_step": self.gradient is not None}

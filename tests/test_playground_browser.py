@@ -161,7 +161,7 @@ def test_clicked_weight_shows_the_engines_numbers(driver, playground):
     assert math.isclose(shown_grad, grad, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(shown_sum, grad, rel_tol=1e-9, abs_tol=1e-15)
     heading = driver.find_element("css selector", "#weight-derivation h2").text
-    assert heading.startswith("dC/dw for L2.n3.w4")
+    assert heading.startswith("dC/dw for L2.h3.w4")
     rows = driver.find_elements("css selector", "#weight-rows tr")[1:]
     assert len(rows) == 12
     for row in rows:
@@ -171,7 +171,7 @@ def test_clicked_weight_shows_the_engines_numbers(driver, playground):
     assert "… and 188 more points." in driver.find_element("id", "weight-derivation").text
     # The bias: o_i is 1 for every point.
     press_enter_on(driver, 'rect.bias[data-layer="1"][data-neuron="2"]')
-    wait(driver, lambda d: "L1.n2.b" in d.find_element("css selector", "#derivation h2").text)
+    wait(driver, lambda d: "L1.h2.b" in d.find_element("css selector", "#derivation h2").text)
     grad, _ = engine_gradient(3, 1, 2, 0)
     shown = float(driver.find_element("id", "derivation-grad").get_attribute("data-value"))
     assert math.isclose(shown, grad, rel_tol=1e-9, abs_tol=1e-15)
@@ -192,9 +192,12 @@ def test_clicked_neuron_shows_its_delta(driver, playground):
     session = NetworkSession({})
     weights = [p.data for p in model.parameters()]
     nets, _, _, _ = torch_pass(session, weights, list(range(200)))
-    assert math.isclose(shown, nets[0].grad[0, 4].item(), rel_tol=1e-9, abs_tol=1e-15)
-    terms = driver.find_elements("css selector", "#neuron-terms tr")[1:]
-    assert len(terms) == 8  # one per neuron of layer 2
+    # One point's delta; torch's is of the batch's mean cost: 1/200 of it.
+    assert math.isclose(shown / 200, nets[0].grad[0, 4].item(), rel_tol=1e-9, abs_tol=1e-15)
+    assert driver.find_element("id", "neuron-delta").text.startswith("delta_L1.h5 = ")
+    # The hidden rule names the 8 neurons of layer 2 it feeds, weight by weight.
+    line = driver.find_element("id", "neuron-delta").text
+    assert all(f"L2.h{k}.w5 * delta_L2.h{k}" in line for k in range(1, 9))
 
 
 def test_expression_tab(driver, playground):

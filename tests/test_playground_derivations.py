@@ -92,8 +92,12 @@ def test_weight_derivation_equals_torch(raw):
                 assert close(d["sum"], d["grad"], 1e-9, 1e-13)
                 assert close(d["loss"], loss, 1e-12)
                 assert [r[0] for r in d["rows"]] == chosen
+                # Each row's delta is one point's (its own cost); torch's net grads are
+                # of the batch's mean cost, and mse's (o - y)^2 is twice 1/2 (y - o)^2.
+                scale = (1.0 if session.config.loss == "bce" else 2.0) / len(chosen)
+                assert d["factor"] / d["batch"] == scale
                 for s, (sample, o, delta, product) in enumerate(d["rows"]):
-                    assert close(delta, nets[layer - 1].grad[s, 0].item(), 1e-9, 1e-14)
+                    assert close(scale * delta, nets[layer - 1].grad[s, 0].item(), 1e-9, 1e-14)
                     expected_o = 1.0 if source == 0 else (
                         session.X[sample][source - 1] if layer == 1
                         else outs[layer - 2][s, source - 1].item())
@@ -101,25 +105,33 @@ def test_weight_derivation_equals_torch(raw):
                     assert product == o * delta
 
 
-@pytest.mark.parametrize("raw", CONFIGS[:2])
+@pytest.mark.parametrize("raw", CONFIGS)
 def test_neuron_delta_equation_equals_torch(raw):
     session = NetworkSession(raw)
     session.train(2)
     nets, outs, _, _ = torch_pass(session, session.gradient[0], session.gradient[1])
+    scale = (1.0 if session.config.loss == "bce" else 2.0) / session.batch
     for layer in range(1, len(session.model.layers) + 1):
         for neuron in (1, len(session.model.layers[layer - 1].neurons)):
             for sample in (0, 3):
                 d = session.neuron_derivation(layer, neuron, sample)
-                assert close(d["delta"], nets[layer - 1].grad[sample, neuron - 1].item(),
-                             1e-9, 1e-14)
-                assert close(d["upstream"], outs[layer - 1].grad[sample, neuron - 1].item(),
-                             1e-9, 1e-14)
+                assert d["sample"] == session.gradient[1][sample]
+                torch_delta = nets[layer - 1].grad[sample, neuron - 1].item()
+                assert close(scale * d["delta"], torch_delta, 1e-9, 1e-14)
+                assert close(scale * d["engine"], torch_delta, 1e-9, 1e-14)
                 assert close(d["net"], nets[layer - 1][sample, neuron - 1].item(), 1e-12)
-                # The equation as shown holds: delta = f'(net) * (sum of w_kj delta_k).
-                assert close(d["delta"], d["local"] * d["upstream"], 1e-12, 1e-15)
-                if not d["output_layer"]:
-                    assert close(d["upstream"], math.fsum(w * dk for _, w, dk in d["terms"]),
-                                 1e-9, 1e-15)
+                assert d["line"].startswith(f"delta_{d['name']} = ")
+                assert f" = {d['delta']:.6f}" in d["line"]  # its value, to the digits shown
+
+
+def test_optimisers_by_name_and_their_default_rates():
+    for name, lr in (("sgd", 1.5), ("momentum", 0.15), ("adam", 0.03)):
+        session = NetworkSession({"optimizer": name})
+        assert type(session.optimizer) is nn.OPTIMIZERS[name]
+        assert session.optimizer.lr == lr == session.config.lr
+    assert NetworkSession({"optimizer": "adam", "lr": 0.5}).optimizer.lr == 0.5
+    with pytest.raises(SettingsError, match="unknown optimiser 'rmsprop'"):
+        NetworkSession({"optimizer": "rmsprop"})
 
 
 def test_saturation_marks_match_torch_derivatives():

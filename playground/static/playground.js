@@ -361,48 +361,48 @@
       " into neuron " + neuron + " of layer " + layer;
     var box = derivationBox("dC/dw for " + reply.name + ": " + what);
     box.id = "weight-derivation";
-    var o = source === 0 ? "1 (a bias sees a constant input 1)" :
-      (layer === 1 ? "the input x" + source : "the output of neuron " + source + " of layer " + (layer - 1));
-    para(box, "dC/dw = Σ over the " + reply.batch + " points of the batch of o_i · δ_j, where o_i is " +
-      o + " and δ_j = dC/dnet_j is the delta of neuron " + neuron + " (the grad of its net input; " +
-      "C is the batch's mean loss, so each δ carries the 1/" + reply.batch + ").");
+    var scale = (reply.factor === 1 ? "1" : reply.factor) + "/" + reply.batch;
+    para(box, "For one point: d(cost)/d" + reply.name + " = " + reply.rule +
+      "  (o_i · δ_j" + (source === 0 ? ", with o_i = 1 for a bias" : "") + "). " +
+      "C is the mean over the batch's " + reply.batch + " points" +
+      (reply.factor === 1 ? "" : ", and mse's (o − y)² is twice the quadratic cost ½(y − o)² whose δ is shown") +
+      ", so dC/dw = " + scale + " · Σ o_i · δ_j.");
     para(box, (reply.after_step ? "At the weights of the latest step (w = " : "At the current weights, before any step (w = ") +
-      fmt(reply.value, 6) + "), loss " + fmt(reply.loss, 6) + ".");
+      fmt(reply.value, 6) + "), batch loss " + fmt(reply.loss, 6) + ". δ_j per point from nn.neuron_backward:");
     var shown = reply.rows.slice(0, SHOWN_ROWS);
     table(box, ["point", "o_i", "δ_j", "o_i · δ_j"], shown, "weight-rows");
     if (reply.rows.length > shown.length) {
       para(box, "… and " + (reply.rows.length - shown.length) + " more points.");
     }
-    para(box, "Σ o_i · δ_j = " + fmt(reply.sum, 8), "derivation-sum", reply.sum);
-    para(box, "the engine's dC/dw (w.grad after backward()) = " + fmt(reply.grad, 8),
-         "derivation-grad", reply.grad);
-    if (reply.after_step) {
+    para(box, scale + " · Σ o_i · δ_j = " + fmt(reply.sum, 8), "derivation-sum", reply.sum);
+    para(box, "the engine's dC/dw (w.grad after backward() on the whole batch) = " +
+         fmt(reply.grad, 8), "derivation-grad", reply.grad);
+    if (reply.after_step && reply.optimizer === "sgd") {
       para(box, "the step then did w ← w − lr · dC/dw = " + fmt(reply.value, 6) + " − " +
         reply.lr + " · " + fmt(reply.grad, 6) + " = " + fmt(reply.value - reply.lr * reply.grad, 6));
+    } else if (reply.after_step) {
+      para(box, "the step then moved w by " + reply.optimizer + " (lr " + reply.lr +
+        "), which uses this gradient and the ones before it.");
     }
   }
 
   async function showNeuron(layer, neuron, sample) {
     var reply = await request({type: "neuron", layer: layer, neuron: neuron, sample: sample || 0});
     if (!handleReply(reply)) { return; }
-    var box = derivationBox("δ of neuron " + neuron + " in layer " + layer + " (" + reply.activation +
-      "), point " + reply.sample + " (" + (reply.sample_index + 1) + " of " + reply.batch + " in the batch)");
+    var box = derivationBox("δ of " + reply.name + " (layer " + layer + ", neuron " + neuron + ", " +
+      reply.activation + ") on point " + reply.sample + " (" + (reply.sample_index + 1) + " of " +
+      reply.batch + " in the batch, target " + reply.target + ")");
     box.id = "neuron-derivation";
-    var fprime = reply.activation === "linear" ? "1 (linear)" : fmt(reply.local, 6);
-    para(box, "net = " + fmt(reply.net, 6) + ", o = " + reply.activation + "(net) = " + fmt(reply.out, 6) +
-      ", f′(net) = " + fprime + (reply.local < 0.01 ? "  ← saturated: almost no gradient passes" : ""));
-    if (reply.output_layer) {
-      para(box, "output neuron: δ = dC/do · f′(net) = " + fmt(reply.upstream, 6) + " · " +
-        fmt(reply.local, 6) + " = " + fmt(reply.delta, 6) + "   (target " + reply.target + ")",
-        "neuron-delta", reply.delta);
-    } else {
-      para(box, "hidden neuron: δ_j = f′(net_j) · Σ_k w_kj δ_k, over the " + reply.terms.length +
-        " neurons k of layer " + (layer + 1) + ":");
-      table(box, ["k", "w_kj", "δ_k", "w_kj · δ_k"],
-            reply.terms.map(function (t) { return [t[0], t[1], t[2], t[1] * t[2]]; }), "neuron-terms");
-      para(box, "δ_j = " + fmt(reply.local, 6) + " · " + fmt(reply.upstream, 6) + " = " +
-        fmt(reply.delta, 6), "neuron-delta", reply.delta);
-    }
+    para(box, "net = " + fmt(reply.net, 6) + ", out = " + fmt(reply.out, 6) + ", f′(net) = " +
+      fmt(reply.local, 6) + (reply.activation !== "linear" && reply.local < 0.01 ?
+        "  ← saturated: almost no gradient passes back through this neuron" : ""));
+    para(box, (reply.output_layer ? "output neuron (" + reply.loss_name + "): " :
+      "hidden neuron: δ_j = f′(net_j) · Σ_l w_jl δ_l over the neurons it feeds:"));
+    var line = para(box, reply.line, "neuron-delta", reply.delta);
+    line.className = "step-line";
+    para(box, "the engine's dC/dnet for this point: " + fmt(reply.engine, 8) +
+      ". In the batch's mean cost C this point's share is " +
+      (reply.factor === 1 ? "" : reply.factor + " · ") + "δ / " + reply.batch + ".");
     var nav = document.createElement("p");
     [["Previous point", -1], ["Next point", 1]].forEach(function (pair) {
       var b = document.createElement("button");
@@ -432,9 +432,10 @@
   }
 
   function setPlaying(on) {
+    var wasPlaying = state.playing;
     state.playing = on;
     updatePlay();
-    if (on && !state.busy) { loop(); }
+    if (on && !wasPlaying && !state.busy) { loop(); }
   }
 
   async function trainOnce(steps) {
@@ -448,11 +449,22 @@
     }
   }
 
+  // While playing, the next step is asked for before this frame is drawn, so the
+  // server computes while the browser draws.
   async function loop() {
-    while (state.playing) {
-      var ok = await trainOnce(+$("speed").value);
-      if (!ok) { setPlaying(false); break; }
-      await new Promise(function (r) { requestAnimationFrame(function () { r(); }); });
+    state.busy = true;
+    var pending = request({type: "train", steps: +$("speed").value});
+    try {
+      while (pending) {
+        var reply = await pending;
+        pending = null;
+        if (!handleReply(reply)) { setPlaying(false); break; }
+        if (state.playing) { pending = request({type: "train", steps: +$("speed").value}); }
+        drawFrame(reply);
+        await new Promise(function (r) { requestAnimationFrame(function () { r(); }); });
+      }
+    } finally {
+      state.busy = false;
     }
   }
 
