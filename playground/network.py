@@ -14,8 +14,7 @@ import random
 
 from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
 from autograd_core.ops import sigmoid
-from chainrule.training import (LOSSES, TrainConfig, _accuracy, build_model, compiled_step,
-                                engine_step)
+from chainrule.training import LOSSES, TrainConfig, _accuracy, build_model, engine_step
 from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS, load_dataset
@@ -144,9 +143,11 @@ class NetworkSession:
         self.loss_fn = LOSSES[self.config.loss]
         self.batch = len(self.X) if self.config.batch_size is None \
             else min(self.config.batch_size, len(self.X))
-        # One graph for full batches, compiled once; mini-batches differ every step.
-        make_step = compiled_step if self.batch == len(self.X) else engine_step
-        self.step_fn = make_step(self.model, self.config.loss)
+        # The engine's own step, even for full batches: compiling the full-batch graph
+        # (chainrule train's compiled_step) costs seconds and megabytes per tab before its
+        # first frame, and a classroom of tabs pressing Play at once would queue behind
+        # those compiles.
+        self.step_fn = engine_step(self.model, self.config.loss)
         if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
             self.config.lr = OPTIMIZER_LR[s["optimizer"]](self.config.lr)
         self.optimizer = OPTIMIZERS[s["optimizer"]](self.params, self.config.lr)

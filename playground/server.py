@@ -10,12 +10,15 @@ the page's files are served meanwhile.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
+import sys
 import logging
 from importlib import resources
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
+import anyio
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -28,9 +31,35 @@ __all__ = ["create_app", "MAX_SESSIONS", "MAX_MESSAGE"]
 
 MAX_SESSIONS = 32          # open tabs at once; the load test runs 20
 MAX_MESSAGE = 256 * 1024   # characters in one request (a saved state is a few kB)
+# Worker threads for the tabs' computations. Pure Python holds the GIL, so more threads
+# would not compute faster; they would only starve the event loop that serves pages.
+COMPUTE_THREADS = 2
 NETWORK_REQUESTS = ("train", "frame", "weight", "neuron", "save")
 STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
 log = logging.getLogger("chainrule.playground")
+
+
+def _release_memory():
+    """Give a closed tab's memory back to the system, so a server left running for a
+    term does not grow: collect reference cycles now (compiled graphs hold some), then
+    ask glibc to return the free pages of every malloc arena (the worker threads' arenas
+    keep them otherwise). Elsewhere than glibc the second part is skipped."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _find_libc():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # musl or another C library without it
+        return None
+
+
+_LIBC = _find_libc()
 
 
 def _static(name):
@@ -116,6 +145,7 @@ def create_app(token: str, host: str = "127.0.0.1", port: int = 8000):
     page = _static("index.html")
     files = {name: _static(name) for name in STATIC}
     tabs = set()
+    compute = anyio.CapacityLimiter(COMPUTE_THREADS)
 
     async def index(request):
         response = Response(page, media_type="text/html; charset=utf-8",
@@ -154,11 +184,14 @@ def create_app(token: str, host: str = "127.0.0.1", port: int = 8000):
                 text = message.get("text")
                 if text is None:
                     text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                await websocket.send_text(await run_in_threadpool(_reply, tab, text))
+                reply = await anyio.to_thread.run_sync(_reply, tab, text, limiter=compute)
+                await websocket.send_text(reply)
         except WebSocketDisconnect:
             pass
         finally:
             tabs.discard(tab)  # the tab is gone: its session goes with it
+            del tab
+            await anyio.to_thread.run_sync(_release_memory, limiter=compute)
 
     app = Starlette(routes=[Route("/", index), Route("/static/{name}", static),
                             Route("/api/status", status), WebSocketRoute("/ws", socket)])

@@ -62,7 +62,8 @@ class Playground:
                 time.sleep(0.1)
 
     def status(self):
-        return httpx.get(f"{self.base}/api/status", params={"token": self.token}).json()
+        return httpx.get(f"{self.base}/api/status", params={"token": self.token},
+                         timeout=30).json()
 
     def rss_kib(self):
         with open(f"/proc/{self.process.pid}/status") as f:
