@@ -2,7 +2,9 @@
 
 Each generator returns `(X, y)`: X a list of examples, each a list of floats, and y a
 list of floats. Classification sets (xor, moons, circles, spiral) are 2-D with labels
-0.0 / 1.0 in roughly equal numbers; `sine` is a 1-D regression curve. The same
+0.0 / 1.0 in roughly equal numbers; `sine` is a 1-D regression curve; `digits` are the
+8 x 8 handwritten digits scikit-learn ships inside its package (64 pixels in [0, 1],
+labels 0.0 ... 9.0; the `digits` extra, nothing is downloaded). The same
 arguments give the same data, bit for bit: only Python's `random.Random(seed)` and
 `math` are used. Points come shuffled, so any slice is a fair sample of both classes.
 
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Callable, NamedTuple
 
-__all__ = ["SCALE", "xor", "moons", "circles", "spiral", "sine", "DATASETS", "load_dataset",
-           "is_classification"]
+__all__ = ["SCALE", "xor", "moons", "circles", "spiral", "sine", "digits", "DATASETS",
+           "Dataset", "load_dataset", "is_classification", "MissingExtraError"]
 
 
 SCALE = 3.0
@@ -144,18 +147,67 @@ def sine(n=100, noise=0.1, seed=0):
     return [[x] for x in xs], [math.sin(x) + rng.gauss(0.0, noise) for x in xs]
 
 
-# name -> (generator, "classification" or "regression")
+class MissingExtraError(ImportError):
+    """An optional dependency is not installed; the message says how to install it."""
+
+
+def digits(n=1797, noise=0.0, seed=0):
+    """The 8 x 8 handwritten digits bundled with scikit-learn (UCI optdigits test set).
+
+    1797 images of 64 pixels each, scaled from 0..16 to [0, 1]; labels 0.0 ... 9.0.
+    `n` takes a seeded sample of the images (all of them by default), `noise` adds
+    Gaussian noise of that std to every pixel. Needs scikit-learn (the `digits` extra).
+    """
+    rng = _check(n, noise, seed, least=10)
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise MissingExtraError("the digits dataset needs scikit-learn, which ships the "
+                                "images; install it with: pip install 'chainrule[digits]'"
+                                ) from None
+    bunch = load_digits()
+    total = len(bunch.target)
+    if n > total:
+        raise ValueError(f"n must be at most {total} (scikit-learn's digits), got {n!r}")
+    order = list(range(total))
+    rng.shuffle(order)
+    X = [[float(v) / 16.0 + (rng.gauss(0.0, noise) if noise else 0.0)
+          for v in bunch.data[i]] for i in order[:n]]
+    y = [float(bunch.target[i]) for i in order[:n]]
+    return X, y
+
+
+class Dataset(NamedTuple):
+    """A dataset and the training defaults that reach its target on it.
+
+    The defaults are the `chainrule train` command's and `nn.train.TrainConfig`'s;
+    each was measured (docs/training.md has the table of results).
+    """
+    generator: Callable
+    task: str                     # "classification" or "regression"
+    classes: int                  # 2 for the 0/1 sets, 10 for digits, 0 for regression
+    hidden: tuple                 # hidden layer sizes
+    activation: str               # hidden units
+    lr: float
+    epochs: int
+    batch_size: object = None     # None: full batch
+    test_fraction: float = 0.0    # held out for a test accuracy (0: none)
+    loss: object = None           # None: bce for two classes, ce for more, mse otherwise
+
+
 DATASETS = {
-    "xor": (xor, "classification"),
-    "moons": (moons, "classification"),
-    "circles": (circles, "classification"),
-    "spiral": (spiral, "classification"),
-    "sine": (sine, "regression"),
+    "xor": Dataset(xor, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    "moons": Dataset(moons, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    "circles": Dataset(circles, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    "spiral": Dataset(spiral, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    "sine": Dataset(sine, "regression", 0, (8, 8), "sigmoid", 0.15, 300),
+    "digits": Dataset(digits, "classification", 10, (25,), "sigmoid", 1.0, 10,
+                      batch_size=10, test_fraction=0.25),
 }
 
 
 def is_classification(name):
-    return _lookup(name)[1] == "classification"
+    return _lookup(name).task == "classification"
 
 
 def _lookup(name):
@@ -166,7 +218,7 @@ def _lookup(name):
 
 def load_dataset(name, n=None, noise=None, seed=0):
     """Generate a dataset by name; n and noise default to the generator's defaults."""
-    generator, _ = _lookup(name)
+    generator = _lookup(name).generator
     kwargs = {"seed": seed}
     if n is not None:
         kwargs["n"] = n

@@ -12,11 +12,14 @@ number of neurons; layer l has `sizes[l+1]` rows of `sizes[l]` weights (row i is
 i's weights, the textbook W_l) and one bias per neuron. Numbers are written with
 Python's float repr, so a loaded model is bit-for-bit the saved one.
 
-Saving writes a temporary file beside the target, fsyncs it and renames it over the
-target (os.replace is atomic), so a crash never leaves a half-written model: readers
-see either the old file or the new one. Loading checks everything before it builds
+Saving goes through autograd_core.files.atomic_write (a temporary file beside the
+target, fsynced and renamed over it), so a crash never leaves a half-written model:
+readers see either the old file or the new one. Loading reads only a regular file of at
+most `MAX_MODEL_BYTES`, parses it strictly (a key given twice, NaN or a number where a
+string belongs are errors, not guesses) and checks everything before it builds
 anything, so it returns a whole model or raises `ModelFileError` (a ValueError) naming
-the file and what is wrong with it; a missing file raises FileNotFoundError.
+the file and what is wrong with it; a missing file raises FileNotFoundError. Memory
+while loading stays proportional to the file (the JSON text, then the numbers).
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ from __future__ import annotations
 import json
 import math
 import os
-import stat
-import tempfile
 
-__all__ = ["ModelFileError", "FORMAT", "VERSION", "save_model", "load_model",
-           "model_to_dict", "model_from_dict", "atomic_write"]
+from autograd_core import files
+
+__all__ = ["ModelFileError", "FORMAT", "VERSION", "MAX_MODEL_BYTES", "save_model",
+           "load_model", "model_to_dict", "model_from_dict", "atomic_write"]
 
 FORMAT = "chainrule-model"
 VERSION = 1
+# The largest model file `load` reads: 256 MB, about ten million parameters (a weight
+# takes ~20 characters). A bigger file is refused before a byte of it is read; so is
+# anything that is not a regular file (a device such as /dev/zero, a FIFO).
+MAX_MODEL_BYTES = 256 * 1024 * 1024
 
 
 class ModelFileError(ValueError):
@@ -39,58 +46,9 @@ class ModelFileError(ValueError):
 
 
 # ----------------------------------------------------------------------- writing
-def atomic_write(path, write, mode="w"):
-    """Call write(file) on a temporary file beside `path`, then rename it to `path`.
-
-    If anything fails before the rename the temporary file is removed and the old
-    `path` (if any) is untouched.
-    """
-    # Through a symlink to its target, never over a device or folder: a rename would
-    # replace them with a plain file.
-    path = os.path.realpath(os.fspath(path))
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise FileExistsError(f"cannot write {path}: it exists and is not a regular file "
-                              "(a folder or a device); choose a file name")
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                               suffix=".tmp")
-    try:
-        os.fchmod(fd, _permissions(path))  # mkstemp makes it private (0600)
-        with os.fdopen(fd, mode, **({"encoding": "utf-8"} if "b" not in mode else {})) as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)  # so the rename itself survives a power cut
-
-
-def _permissions(path):
-    """The old file's permissions, or those a plain open() would give a new file."""
-    try:
-        return stat.S_IMODE(os.stat(path).st_mode)
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not possible on every platform; the data itself is already synced
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+# One atomic writer for the whole project (autograd_core/files.py); re-exported here
+# because callers have imported it from this module.
+atomic_write = files.atomic_write
 
 
 def model_to_dict(model):
@@ -136,17 +94,24 @@ def load_model(path, expected=None):
     """
     path = os.fspath(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = files.read_regular_file(path, MAX_MODEL_BYTES, what="model file")
     except FileNotFoundError:
         raise FileNotFoundError(f"model file {path}: no such file") from None
+    except files.FileTooLargeError as error:
+        raise ModelFileError(str(error)) from None
     except OSError as error:
-        raise ModelFileError(f"model file {path}: cannot be read ({error.strerror})") from None
+        if error.filename is None and error.strerror and "model file" in error.strerror:
+            raise ModelFileError(error.strerror) from None  # ours: a folder, FIFO, device
+        raise ModelFileError(f"model file {path}: cannot be read "
+                             f"({error.strerror or error})") from None
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys,
+                          parse_constant=_no_constants)
+    except _StrictJSONError as error:
+        raise ModelFileError(f"model file {path}: {error}") from None
     except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
         problem = "is empty" if not raw.strip() else \
-            f"is not valid JSON, it may be truncated or corrupt ({error})"
+            f"is not valid JSON, it may be truncated or corrupt ({_first_line(error)})"
         raise ModelFileError(f"model file {path} {problem}") from None
     try:
         model = model_from_dict(data)
@@ -158,54 +123,112 @@ def load_model(path, expected=None):
     return model
 
 
+class _StrictJSONError(ValueError):
+    """JSON that Python's parser accepts but a model file must not contain."""
+
+
+def _no_duplicate_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _StrictJSONError(f"the key {_shown(key)} appears twice in one object; "
+                                   "a model file gives each field once")
+        seen[key] = value
+    return seen
+
+
+def _no_constants(name):
+    raise _StrictJSONError(f"{name} is not a number a model file may hold "
+                           "(JSON has no NaN or Infinity)")
+
+
+def _first_line(error):
+    return str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+
+
+def _shown(value, limit=40):
+    """A value from the file, as a message shows it: short, one line."""
+    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and len(text) > limit:
+        return f"an integer of {len(text)} digits"
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _type_name(value):
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+            type(None): "null", int: "a number", float: "a number"}.get(type(value),
+                                                                       type(value).__name__)
+
+
 def model_from_dict(data):
     """Check a model description completely, then build the model it describes."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelFileError(f"not a chainrule model (no \"format\": \"{FORMAT}\" field)")
     version = data.get("version")
-    if version != VERSION:
-        raise ModelFileError(f"format version {version!r} is not supported; "
+    if type(version) is not int or version != VERSION:  # true == 1 in Python, not here
+        raise ModelFileError(f"format version {_shown(version)} is not supported; "
                              f"this chainrule reads version {VERSION}")
     kind = data.get("kind")
-    if kind not in ("MLP", "Layer", "Neuron"):
-        raise ModelFileError(f"unknown model kind {kind!r}; expected MLP, Layer or Neuron")
+    if type(kind) is not str or kind not in ("MLP", "Layer", "Neuron"):
+        raise ModelFileError(f"unknown model kind {_shown(kind)}; expected MLP, Layer or "
+                             "Neuron")
+    _only(data, ("format", "version", "kind", "architecture", "layers"), "in the file")
     architecture = _field(data, "architecture", dict)
+    _only(architecture, ("sizes", "activations"), "in the architecture")
     sizes = _field(architecture, "sizes", list, "architecture")
     activations = _field(architecture, "activations", list, "architecture")
     layers = _field(data, "layers", list)
-    if len(sizes) < 2 or not all(type(s) is int and s >= 1 for s in sizes):
+    # no file within the size limit holds more weights than it has bytes
+    if len(sizes) < 2 or not all(type(s) is int and 1 <= s <= MAX_MODEL_BYTES for s in sizes):
         raise ModelFileError(f"architecture sizes must be at least two positive ints, "
-                             f"got {sizes!r}")
+                             f"got {_shown(sizes)}")
     if len(activations) != len(sizes) - 1 or len(layers) != len(sizes) - 1:
-        raise ModelFileError(f"architecture has {len(sizes) - 1} layers (sizes {sizes}) "
-                             f"but {len(activations)} activations and {len(layers)} layers "
-                             "of parameters")
+        raise ModelFileError(f"architecture has {len(sizes) - 1} layers (sizes "
+                             f"{_shown(sizes)}) but {len(activations)} activations and "
+                             f"{len(layers)} layers of parameters")
     if kind != "MLP" and len(layers) != 1 or kind == "Neuron" and sizes[1] != 1:
         raise ModelFileError(f"a {kind} has exactly one layer"
                              + (" of one neuron" if kind == "Neuron" else ""))
     from .layers import ACTIVATIONS
     weights, biases = [], []
     for index, (layer, activation) in enumerate(zip(layers, activations), 1):
-        if activation not in ACTIVATIONS:
-            raise ModelFileError(f"layer {index}: unknown activation {activation!r}; "
+        if type(activation) is not str or activation not in ACTIVATIONS:
+            raise ModelFileError(f"layer {index}: the activation must be one of "
+                                 f"{', '.join(ACTIVATIONS)}, got {_shown(activation)}"
+                                 if type(activation) is not str else
+                                 f"layer {index}: unknown activation {_shown(activation)}; "
                                  f"use one of: {', '.join(ACTIVATIONS)}")
         if not isinstance(layer, dict):
-            raise ModelFileError(f"layer {index} must be an object with weights and biases")
+            raise ModelFileError(f"layer {index} must be an object with weights and biases, "
+                                 f"not {_type_name(layer)}")
         nin, nout = sizes[index - 1], sizes[index]
+        _only(layer, ("weights", "biases"), f"in layer {index}")
         w = _field(layer, "weights", list, f"layer {index}")
         b = _field(layer, "biases", list, f"layer {index}")
         if len(w) != nout or any(not isinstance(row, list) or len(row) != nin for row in w):
             raise ModelFileError(f"layer {index}: weights must be {nout} rows of {nin} "
-                                 f"numbers (sizes {sizes}), got a different shape")
+                                 f"numbers (sizes {_shown(sizes)}), got a different shape")
         if len(b) != nout:
             raise ModelFileError(f"layer {index}: {len(b)} biases but the architecture "
                                  f"says {nout} neurons")
-        for x in [x for row in w for x in row] + b:
-            if not _is_finite_number(x):
-                raise ModelFileError(f"layer {index}: parameter {x!r} is not a finite number")
+        for row in w + [b]:
+            for x in row:
+                if not _is_finite_number(x):
+                    raise ModelFileError(f"layer {index}: parameter {_shown(x)} is not a "
+                                         "finite number")
         weights.append(w)
         biases.append(b)
     return _build(kind, sizes, activations, weights, biases)
+
+
+def _only(obj, names, where):
+    for key in obj:
+        if key not in names:
+            what = f"layer {where.split()[-1]} has an unknown field" if where.startswith(
+                "in layer") else "unknown field"
+            raise ModelFileError(f"{what} {_shown(key)}"
+                                 + ("" if where.startswith("in layer") else f" {where}")
+                                 + f"; a model file has only {', '.join(names)} there")
 
 
 def _is_finite_number(x):
@@ -222,7 +245,9 @@ def _field(obj, name, kind, where="the file"):
         raise ModelFileError(f"{where} has no {name!r} field")
     value = obj[name]
     if not isinstance(value, kind):
-        raise ModelFileError(f"{where}: {name!r} must be a {'list' if kind is list else 'object'}")
+        raise ModelFileError(f"{where}: {name!r} must be "
+                             f"{'a list' if kind is list else 'an object'}, "
+                             f"not {_type_name(value)}")
     return value
 
 

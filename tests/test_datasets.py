@@ -7,6 +7,7 @@ import pytest
 from nn import datasets
 
 CLASSIFICATION = ["xor", "moons", "circles", "spiral"]
+GENERATED = [name for name in datasets.DATASETS if name != "digits"]
 
 
 @pytest.mark.parametrize("name", list(datasets.DATASETS))
@@ -16,7 +17,7 @@ def test_same_seed_same_data_other_seed_other_data(name):
     assert a != datasets.load_dataset(name, seed=8)
 
 
-@pytest.mark.parametrize("name", list(datasets.DATASETS))
+@pytest.mark.parametrize("name", GENERATED)
 @pytest.mark.parametrize("n", [2, 5, 31])
 def test_shapes_and_types(name, n):
     X, y = datasets.load_dataset(name, n=n, seed=0)
@@ -84,3 +85,44 @@ def test_bad_arguments_say_what_is_wrong(kwargs, message):
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown dataset 'mnist'; use one of: xor, moons"):
         datasets.load_dataset("mnist")
+
+
+# ------------------------------------------------------------------------ digits
+def test_digits_are_scikit_learns_images_scaled_to_0_1():
+    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    bunch = sklearn_datasets.load_digits()
+    X, y = datasets.digits(seed=0)
+    assert len(X) == len(y) == 1797 and all(len(x) == 64 for x in X)
+    assert set(y) == {float(d) for d in range(10)}
+    assert all(0.0 <= v <= 1.0 for x in X for v in x)
+    # each example is one of sklearn's images, with its own label
+    originals = {tuple(float(v) / 16.0 for v in row): float(t)
+                 for row, t in zip(bunch.data, bunch.target)}
+    assert all(originals[tuple(x)] == t for x, t in zip(X, y))
+    small, labels = datasets.digits(n=50, seed=1)
+    assert len(small) == 50 and (small, labels) == datasets.digits(n=50, seed=1)
+    with pytest.raises(ValueError, match="n must be at most 1797"):
+        datasets.digits(n=1798)
+
+
+def test_digits_without_scikit_learn_says_how_to_install_it(monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError("No module named 'sklearn'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    with pytest.raises(datasets.MissingExtraError,
+                       match=r"digits dataset needs scikit-learn.*pip install 'chainrule\[digits\]'"):
+        datasets.digits()
+
+
+def test_every_dataset_has_its_training_defaults():
+    for name, row in datasets.DATASETS.items():
+        assert row.task in ("classification", "regression")
+        assert row.activation in ("sigmoid", "tanh", "relu") and row.lr > 0
+        assert all(isinstance(h, int) and h > 0 for h in row.hidden) and row.epochs >= 1
+        assert (row.classes == 0) == (row.task == "regression")

@@ -123,11 +123,11 @@ BAD_FILES = {
                    "layer 3: 3 biases but the architecture says 2 neurons"),
     "sizes disagree": (lambda p: _corrupt(p, _set(["architecture", "sizes"], [3, 4, 2])),
                        "architecture has 2 layers"),
-    # json.dumps writes float("nan") as NaN, which Python's json reads back
+    # json.dumps writes float("nan") as NaN, which JSON does not have
     "nan": (lambda p: _corrupt(p, lambda d: d["layers"][0]["biases"].__setitem__(
-        0, math.nan)), "parameter nan is not a finite number"),
+        0, math.nan)), "NaN is not a number a model file may hold"),
     "infinity": (lambda p: _corrupt(p, lambda d: d["layers"][0]["weights"][0].__setitem__(
-        0, 1e400)), "parameter inf is not a finite number"),
+        0, 1e400)), "Infinity is not a number a model file may hold"),
     "a string": (lambda p: _corrupt(p, lambda d: d["layers"][1]["biases"].__setitem__(
         0, "0.5")), "parameter '0.5' is not a finite number"),
     "a bool": (lambda p: _corrupt(p, lambda d: d["layers"][1]["biases"].__setitem__(
@@ -218,3 +218,194 @@ def test_save_refuses_a_device_and_writes_through_a_symlink(tmp_path):
     link.symlink_to(target)
     model.save(link)
     assert link.is_symlink() and MLP.load(target).parameters()[0].data == model.parameters()[0].data
+
+
+# ------------------------------------------------ issue 13: only well-formed models
+def _edit_text(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+STRICT_CASES = {
+    # Python's json keeps the last of two equal keys: the file would mean something else
+    "duplicate key": (lambda p: _edit_text(p, '"kind": "MLP"', '"kind": "MLP", "kind": "Layer"'),
+                      "the key 'kind' appears twice"),
+    "duplicate version": (lambda p: _edit_text(p, '"version": 1', '"version": 1, "version": 2'),
+                          "the key 'version' appears twice"),
+    # true == 1 in Python
+    "version true": (lambda p: _corrupt(p, _set(["version"], True)),
+                     "format version True is not supported"),
+    "version 1.0": (lambda p: _corrupt(p, _set(["version"], 1.0)),
+                    "format version 1.0 is not supported"),
+    "kind a list": (lambda p: _corrupt(p, _set(["kind"], ["MLP"])),
+                    r"unknown model kind \['MLP'\]"),
+    "activation a list": (lambda p: _corrupt(p, _set(["architecture", "activations"],
+                                                     [["tanh"], "tanh", "linear"])),
+                          r"layer 1: the activation must be one of sigmoid, tanh, relu, "
+                          r"linear, got \['tanh'\]"),
+    "activation an object": (lambda p: _corrupt(p, _set(["architecture", "activations"],
+                                                        ["tanh", {"a": 1}, "linear"])),
+                             "layer 2: the activation must be one of"),
+    "format a list": (lambda p: _corrupt(p, _set(["format"], ["chainrule-model"])),
+                      "not a chainrule model"),
+    "weights an object": (lambda p: _corrupt(p, lambda d: d["layers"][0].__setitem__(
+        "weights", {"a": 1})), "layer 1: 'weights' must be a list, not an object"),
+    "huge size": (lambda p: _corrupt(p, _set(["architecture", "sizes"], [10 ** 400, 4, 4, 2])),
+                  r"architecture sizes must be at least two positive ints, got \[1000"),
+    "huge parameter": (lambda p: _corrupt(p, lambda d: d["layers"][0]["biases"].__setitem__(
+        0, 10 ** 400)), "parameter an integer of 401 digits is not a finite number"),
+    "unknown field": (lambda p: _corrupt(p, _set(["weights"], [1.0])),
+                      "unknown field 'weights' in the file; a model file has only"),
+    "unknown layer field": (lambda p: _corrupt(p, lambda d: d["layers"][1].__setitem__(
+        "bias", [0.0])), "layer 2 has an unknown field 'bias'"),
+    "Infinity": (lambda p: _edit_text(p, '"biases": [', '"biases": [Infinity, '),
+                 "Infinity is not a number a model file may hold"),
+}
+
+
+@pytest.mark.parametrize("case", list(STRICT_CASES))
+def test_only_well_formed_models_load(saved, case):
+    damage, message = STRICT_CASES[case]
+    damage(saved)
+    with pytest.raises(ModelFileError, match=message) as caught:
+        MLP.load(saved)
+    assert str(saved) in str(caught.value)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+def test_a_file_past_the_size_limit_is_not_read(saved, monkeypatch):
+    size = saved.stat().st_size
+    monkeypatch.setattr(serialize, "MAX_MODEL_BYTES", size - 1)
+    with pytest.raises(ModelFileError, match=r"is .* more than the limit of .*; it was not read"):
+        MLP.load(saved)
+    monkeypatch.setattr(serialize, "MAX_MODEL_BYTES", size)
+    MLP.load(saved)
+    assert serialize.MAX_MODEL_BYTES == size and 10 ** 8 <= serialize.MAX_MODEL_BYTES.__class__(
+        256 * 1024 * 1024)
+
+
+_LOAD_IN_A_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # today's code read /dev/zero forever
+from nn import MLP, ModelFileError
+try:
+    MLP.load(sys.argv[1])
+except ModelFileError as error:
+    print("ModelFileError:", error)
+"""
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo"])
+def test_devices_and_fifos_are_never_read(tmp_path, kind):
+    import subprocess
+    import sys
+    if kind == "device":
+        path = "/dev/zero"
+    else:
+        path = str(tmp_path / "pipe.json")
+        os.mkfifo(path)  # nobody writes: today's code waited forever
+    child = subprocess.run([sys.executable, "-c", _LOAD_IN_A_CHILD, path],
+                           capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, child.stderr[-500:]
+    expected = "a device" if kind == "device" else "a FIFO"
+    assert child.stdout.startswith(f"ModelFileError: model file {path} is {expected}")
+
+
+def test_a_big_model_loads_in_memory_proportional_to_its_weights(tmp_path):
+    import tracemalloc
+    big = MLP(200, [300, 300, 10], seed=0)  # 153,610 parameters, ~3 MB of JSON
+    path = tmp_path / "big.json"
+    big.save(path)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        loaded = MLP.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    count = len(loaded.parameters())
+    assert count == 153_610
+    # the model itself (a Value per weight, ~200 bytes) plus the parsed file: a bounded
+    # number of bytes per weight, not a multiple of anything larger
+    assert peak < 600 * count + 3 * size, (peak, count, size)
+    assert [p.data for p in loaded.parameters()[:50]] == [p.data for p in big.parameters()[:50]]
+
+
+# ------------------------------------------------------------ fuzzing model loading
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_SMALL = MLP(2, [2, 1], activation="tanh", output_activation="linear", seed=3)
+_SMALL_TEXT = json.dumps(serialize.model_to_dict(_SMALL))
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10 ** 30) | st.floats(allow_nan=True)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def _paths(data, prefix=()):
+    """Every (path, value) inside a parsed JSON document."""
+    yield prefix, data
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _paths(value, prefix + (key,))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _paths(value, prefix + (i,))
+
+
+@st.composite
+def mutated_model_files(draw):
+    """A valid small model file with one or two edits: bytes cut, flipped or inserted,
+    or a value anywhere in the document replaced by other JSON."""
+    text = _SMALL_TEXT
+    for _ in range(draw(st.integers(1, 2))):
+        how = draw(st.sampled_from(["cut", "flip", "insert", "replace", "replace", "replace"]))
+        if how == "cut":
+            text = text[:draw(st.integers(0, len(text)))]
+        elif how == "flip":
+            i = draw(st.integers(0, max(0, len(text) - 1)))
+            text = text[:i] + draw(st.characters()) + text[i + 1:]
+        elif how == "insert":
+            i = draw(st.integers(0, len(text)))
+            text = text[:i] + draw(st.sampled_from([",", "]", "{", '"', "1e999", "NaN",
+                                                    "true", '"x":1,', "\\u0000"])) + text[i:]
+        else:
+            try:
+                data = json.loads(text)
+            except ValueError:
+                continue
+            places = list(_paths(data))
+            where, _ = draw(st.sampled_from(places))
+            new = draw(_JSON_VALUES)
+            if not where:
+                data = new
+            else:
+                target = data
+                for key in where[:-1]:
+                    target = target[key]
+                target[where[-1]] = new
+            text = json.dumps(data)
+    return text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(text=mutated_model_files())
+def test_fuzzed_model_files_load_whole_or_raise_one_clear_error(tmp_path, text):
+    path = tmp_path / "fuzzed.json"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        model = Module.load(path)
+    except ModelFileError as error:
+        message = str(error)
+        assert message.startswith(f"model file {path}") and "\n" not in message
+        assert len(message) < 400
+        return
+    # accepted: then it is exactly what the file says, and saving it gives that file back
+    data = json.loads(text)
+    assert serialize.model_to_dict(model) == {**data, "version": 1} and data["version"] is not True
+    for p in model.parameters():
+        assert math.isfinite(p.data)

@@ -10,7 +10,7 @@ import sysconfig
 
 import graphviz
 
-from autograd_core import Value, topological_order
+from autograd_core import Value, files, topological_order
 from autograd_core.ops import op_info
 
 from .explain import node_names, symbolic_local
@@ -142,38 +142,33 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
     return dot
 
 
-def render(root: Value, path, format: str = "svg", **draw_options) -> str:
+def render(root: Value, path, format=None, **draw_options) -> str:
     """Write the picture of root's graph to `path` (svg or png) and return the path.
 
-    The file appears whole or not at all: it is written beside the target and renamed.
+    The format follows the file's extension (.svg or .png); `format` may say it too, but
+    a format that contradicts the extension is refused (no SVG bytes in a .png). A path
+    without either extension is written as `format`, svg by default. The file appears
+    whole or not at all (autograd_core.files.atomic_write).
     """
-    if format not in FORMATS:
-        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
     path = os.fspath(path)
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    if extension in FORMATS and format not in (None, extension):
+        raise ValueError(f"render: the file {os.path.basename(path)!r} ends in .{extension} "
+                         f"but format={format!r} was asked for; name it .{format} or leave "
+                         "format out")
+    format = extension if extension in FORMATS else (format or "svg")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
+    files.check_writable_target(path)  # a device or folder is refused before drawing
     dot_binary()  # a clear error if the engine is missing
     graph = draw_graph(root, **draw_options)
     write_atomically(path, graph.pipe(format=format, quiet=True))
     return path
 
 
-def write_atomically(path: str, data: bytes):
-    """Write beside the target, then rename over it: the file is whole or not there.
-
-    A symlink is written through to its target; a folder or device is refused, since
-    the rename would replace it with a plain file.
-    """
-    path = os.path.realpath(path)
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise FileExistsError(f"cannot write {path}: it exists and is not a regular file "
-                              "(a folder or a device); choose a file name")
-    tmp = f"{path}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+# The project's one atomic writer: a temporary file made safely beside the target,
+# fsynced and renamed over it; symlinks written through, devices and folders refused.
+write_atomically = files.write_bytes

@@ -1,0 +1,678 @@
+"""Training an MLP on one of nn.datasets: the configuration, the loop and its evaluation.
+
+`Trainer` is the loop taken apart, so that a command line, a notebook or a web server
+can drive it one gradient step at a time:
+
+    trainer = Trainer(TrainConfig(dataset="moons"))
+    report = trainer.step()          # one mini-batch (one epoch at full batch)
+    loss, accuracy = trainer.run_epoch()
+    trainer.model, trainer.epoch, trainer.losses, trainer.state()
+
+`train(config)` runs it to the end and returns a `TrainResult`; `write_run(result, out)`
+writes model.json, metrics.json and the pictures into the folder `out`, atomically as a
+whole (the folder holds the complete old run or the complete new one).
+
+All the calculus happens in one *step function*, `step(X, y) -> (loss, outputs)`, which
+must leave d loss / d p in `p.grad` for every parameter p; `engine_step` builds it from
+the engine (forward, `backward()`), `compiled_step` replays the same graph as
+straight-line Python (full batch). Everything is seeded: the same `TrainConfig` gives
+the same model and metrics, bit for bit (only the wall time differs).
+
+Every default (layer sizes, activation, learning rate, epochs, batch size) comes from
+the dataset's row in `nn.datasets.DATASETS`; the losses are the table `LOSSES` below.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Optional
+
+from autograd_core import Value, compile as compile_graph, paused_gc
+from autograd_core.files import describe_size, interrupts_held
+from autograd_core.ops import sigmoid
+
+from .datasets import DATASETS, load_dataset
+from .layers import ACTIVATIONS, MLP
+from .losses import bce_with_logits, mse_loss
+from .optim import SGD
+
+__all__ = ["TrainConfig", "TrainResult", "Trainer", "StepReport", "LOSSES", "Loss",
+           "HIDDEN_ACTIVATIONS", "default_lr", "engine_step", "compiled_step", "train",
+           "evaluate", "predict", "metrics", "write_run", "estimate_memory",
+           "available_memory", "TooLargeError", "check_memory",
+           "build_model", "architecture", "RUN_FILES"]
+
+
+# ------------------------------------------------------------------------ losses
+def _cross_entropy(outputs, targets):
+    from . import cross_entropy  # nn's softmax cross-entropy (log-sum-exp, stable)
+    from autograd_core import value_sum
+    return value_sum([cross_entropy(z, int(t)) for z, t in zip(outputs, targets)]) \
+        / len(targets)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """How a loss reads the network's outputs, and how outputs become predictions."""
+    name: str
+    description: str
+    function: Callable        # (outputs: list of per-example lists of Values, targets) -> Value
+    classes: tuple            # numbers of classes it serves (0: regression)
+
+    def output_activation(self, task):
+        """The output layer's activation this loss expects."""
+        if self.name == "mse" and task == "classification":
+            return "sigmoid"  # mse compares a probability with the 0/1 label
+        return "linear"       # logits (bce, ce) or a regression value
+
+
+LOSSES = {
+    "bce": Loss("bce", "binary cross-entropy on a logit: a linear output and the stable "
+                "bce_with_logits (sigmoid + cross-entropy, finite for any logit)",
+                lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,)),
+    "mse": Loss("mse", "mean squared error: a sigmoid output for 0/1 labels, a linear one "
+                "for regression",
+                lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2)),
+    "ce": Loss("ce", "softmax cross-entropy over the classes (one logit per class)",
+               _cross_entropy, tuple(range(3, 1000))),
+}
+
+# The hidden units a network may have (the output's is chosen by the loss).
+HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "linear")
+
+# Learning rates for a hidden activation other than the dataset's default one, found by
+# trying (full batch, 300 epochs): tanh and relu units have larger derivatives than
+# sigmoid ones and need smaller steps; regression's linear output + mse passes
+# 2 (z - t) back unsquashed, so it needs steps about ten times smaller still.
+_LR_BY_ACTIVATION = {
+    "classification": {"sigmoid": 1.5, "tanh": 0.3, "relu": 0.2},
+    "regression": {"sigmoid": 0.15, "tanh": 0.03, "relu": 0.02},
+}
+
+
+def default_lr(activation, task="classification", dataset=None):
+    """The learning rate used when none is given."""
+    if dataset is not None and DATASETS[dataset].activation == activation:
+        return DATASETS[dataset].lr
+    return _LR_BY_ACTIVATION[task][activation]
+
+
+# ------------------------------------------------------------------ configuration
+class TooLargeError(ValueError):
+    """A configuration whose memory would not fit on this machine."""
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value):
+    """A number as a message shows it: never a 300-digit line."""
+    text = repr(value)
+    return text if len(text) <= 24 else f"{text[:10]}...({len(text)} digits)"
+
+
+@dataclass
+class TrainConfig:
+    dataset: str = "moons"
+    hidden: Optional[tuple] = None      # None: the dataset's default
+    activation: Optional[str] = None    # None: the dataset's default
+    loss: Optional[str] = None          # None: bce for 0/1 labels, ce for more, mse otherwise
+    lr: Optional[float] = None          # None: default_lr(activation, task, dataset)
+    epochs: Optional[int] = None        # None: the dataset's default
+    batch_size: Optional[int] = None    # None: the dataset's default (mostly full batch)
+    seed: int = 0
+    samples: Optional[int] = None       # None: the dataset's default
+    noise: Optional[float] = None       # None: the dataset's default
+
+    def resolved(self):
+        """A copy with every None default filled in and everything checked."""
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; "
+                             f"use one of: {', '.join(DATASETS)}")
+        data = DATASETS[self.dataset]
+        task = data.task
+        loss = self.loss or data.loss or ("mse" if task == "regression" else
+                                          "bce" if data.classes == 2 else "ce")
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}; use one of: {', '.join(LOSSES)}")
+        if data.classes not in LOSSES[loss].classes:
+            serves = [name for name, spec in LOSSES.items() if data.classes in spec.classes]
+            kind = "a regression dataset" if data.classes == 0 else \
+                f"a dataset of {data.classes} classes"
+            raise ValueError(f"--loss {loss} does not fit {self.dataset}, {kind}; "
+                             f"use --loss {' or '.join(serves)}")
+        for name, value, allow_none in (("epochs", self.epochs, True),
+                                        ("batch_size", self.batch_size, True),
+                                        ("seed", self.seed, False)):
+            if not (allow_none and value is None) and (
+                    not _is_int(value) or (name != "seed" and value < 1)):
+                raise ValueError(f"{name} must be an int" + (" >= 1" if name != "seed" else "")
+                                 + f", got {_short(value)}")
+        hidden = data.hidden if self.hidden is None else tuple(self.hidden)
+        if not all(_is_int(n) and n >= 1 for n in hidden):
+            raise ValueError(f"hidden layer sizes must be ints >= 1, got {hidden!r}")
+        activation = data.activation if self.activation is None else self.activation
+        if activation not in HIDDEN_ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; "
+                             f"use one of: {', '.join(HIDDEN_ACTIVATIONS)}")
+        lr = default_lr(activation, task, self.dataset) if self.lr is None else self.lr
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or \
+                not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+        defaults = _generator_defaults(self.dataset)
+        samples = defaults["n"] if self.samples is None else self.samples
+        least = data.classes if task == "classification" else 1  # a point of each class
+        if not _is_int(samples) or samples < least:
+            raise ValueError(f"{self.dataset} needs at least {least} samples, "
+                             f"got {_short(samples)}")
+        noise = defaults["noise"] if self.noise is None else self.noise
+        epochs = data.epochs if self.epochs is None else self.epochs
+        batch = data.batch_size if self.batch_size is None else self.batch_size
+        return TrainConfig(self.dataset, hidden, activation, loss, float(lr), epochs,
+                           batch, self.seed, samples, noise)
+
+
+def _generator_defaults(dataset):
+    import inspect
+    parameters = inspect.signature(DATASETS[dataset].generator).parameters
+    return {name: p.default for name, p in parameters.items()}
+
+
+# -------------------------------------------------------------------- memory
+# Bytes the engine holds per graph node and per edge (a parent reference and its local
+# derivative), measured by peak RSS on CPython 3.11: eager graphs (engine_step) ~24 bytes
+# an edge and ~200 a node; compile() (full batch) ~3,500 bytes an edge for its source
+# text, AST and code object. A margin on top: the estimate should refuse what cannot fit,
+# not be exact. A data point is a list of floats (~56 + 32 per coordinate).
+_BYTES_PER_NODE = 260
+_BYTES_PER_EDGE = 32
+_BYTES_PER_COMPILED_EDGE = 4000
+# Full-batch training compiles its graph only up to this many edges (~1 GB, a minute
+# of compiling); a larger full batch runs through the eager engine instead.
+COMPILE_EDGE_LIMIT = 250_000
+_SAFETY = 0.8                   # use at most this share of what is available
+
+
+def _sizes(config):
+    data = DATASETS[config.dataset]
+    nin = {"sine": 1, "digits": 64}.get(config.dataset, 2)
+    return [nin, *config.hidden, data.classes if data.classes > 2 else 1]
+
+
+def _graph_size(sizes):
+    """(nodes, edges) of one example's forward graph and loss through an MLP of these sizes."""
+    nodes = sizes[0]  # the inputs as leaves
+    edges = 0
+    for nin, nout in zip(sizes, sizes[1:]):
+        nodes += 2 * nout          # a wsum node and an activation node per neuron
+        edges += nout * (2 * nin + 2)
+    nodes += 4 * sizes[-1]  # the loss terms
+    edges += 4 * sizes[-1]
+    return nodes, edges
+
+
+def _batch(config):
+    return config.samples if config.batch_size is None else min(config.batch_size,
+                                                                config.samples)
+
+
+def estimate_memory(config) -> int:
+    """Bytes training with this (resolved) config will need at its peak, roughly."""
+    sizes = _sizes(config)
+    parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    batch = _batch(config)
+    nodes, edges = _graph_size(sizes)
+    compiled = _batch(config) == config.samples and batch * edges <= COMPILE_EDGE_LIMIT
+    per_edge = _BYTES_PER_COMPILED_EDGE if compiled else _BYTES_PER_EDGE
+    graph = batch * (nodes * _BYTES_PER_NODE + edges * per_edge)
+    dataset = config.samples * (120 + 32 * sizes[0])
+    return parameters * _BYTES_PER_NODE + graph + dataset
+
+
+def available_memory() -> int:
+    """Bytes this process can still take: free memory, within any cgroup or rlimit."""
+    limits = []
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    limits.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        pass
+    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                                    "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        try:
+            with open(limit_file) as f:
+                text = f.read().strip()
+            if text != "max" and int(text) < 1 << 60:
+                with open(usage_file) as f:
+                    limits.append(int(text) - int(f.read().strip()))
+        except (OSError, ValueError):
+            pass
+    try:
+        import resource
+        for which in ("RLIMIT_AS", "RLIMIT_DATA"):
+            soft = resource.getrlimit(getattr(resource, which))[0]
+            if soft != resource.RLIM_INFINITY:
+                limits.append(soft - _address_space_bytes())
+    except (ImportError, AttributeError, OSError, ValueError):
+        pass
+    if not limits:
+        return 1 << 62  # nothing to go by: do not refuse
+    return max(0, min(limits))
+
+
+def _address_space_bytes():
+    """This process's virtual size: what RLIMIT_AS counts."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * 4096
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def check_memory(config, available=None):
+    """Raise TooLargeError, saying what would fit, if `config` cannot fit in memory."""
+    available = available_memory() if available is None else available
+    budget = int(available * _SAFETY)
+    need = estimate_memory(config)
+    if need <= budget:
+        return
+    advice = []
+    batch = _batch(config)
+    for smaller in (1000, 100, 20, 10, 1):
+        if smaller < batch and estimate_memory(_replace(config, batch_size=smaller)) <= budget:
+            advice.append(f"--batch-size {smaller}")
+            break
+    widest = _largest_fitting(lambda h: _replace(config, hidden=(h,) * len(config.hidden)),
+                              max(config.hidden), budget)
+    if widest:
+        advice.append(f"--hidden {','.join([str(widest)] * len(config.hidden))}")
+    most = _largest_fitting(lambda n: _replace(config, samples=n), config.samples, budget)
+    if most:
+        advice.append(f"--samples {most}")
+    hint = ("; what fits: " + " or ".join(advice)) if advice else \
+        "; not even the smallest network fits"
+    raise TooLargeError(
+        f"this training would need about {describe_size(need)} of memory but "
+        f"{describe_size(available)} is available{hint}")
+
+
+def _replace(config, **changes):
+    values = asdict(config)
+    values.update(changes)
+    values["hidden"] = tuple(values["hidden"])
+    return TrainConfig(**values)
+
+
+def _largest_fitting(make, upper, budget):
+    """The largest n < upper (>= 1) with estimate_memory(make(n)) <= budget, or None."""
+    lo, hi = 0, upper
+    while lo + 1 < hi:
+        mid = (lo + hi) // 2
+        if estimate_memory(make(mid)) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return lo or None
+
+
+# --------------------------------------------------------------------- the steps
+def _as_inputs(x):
+    """One example's features as leaf Values, made once and shared by every neuron."""
+    return [Value(v) for v in x]
+
+
+def _outputs(model, x):
+    out = model(_as_inputs(x))
+    return out if isinstance(out, list) else [out]
+
+
+def engine_step(model, loss_name):
+    """The reference step function: the engine's forward pass and backward()."""
+    params = model.parameters()
+    loss_fn = LOSSES[loss_name].function
+
+    def step(X, y):
+        for p in params:
+            p.grad = 0.0
+        with paused_gc():
+            outputs = [_outputs(model, x) for x in X]
+            loss = loss_fn(outputs, y)  # a mean, so a batch's gradient is the average
+            loss.backward()
+        return loss.data, [[o.data for o in out] for out in outputs]
+
+    return step
+
+
+def compiled_step(model, loss_name):
+    """The same step through autograd_core.compile: the graph is built once and replayed
+    as straight-line Python, several times faster than building it every epoch.
+
+    The data are baked into the compiled code, so it pays off when every call sees the
+    same batch (full-batch training); a different batch is compiled anew.
+    """
+    params = model.parameters()
+    loss_fn = LOSSES[loss_name].function
+    cache = {"key": None, "function": None, "width": 1}
+
+    def step(X, y):
+        key = (tuple(map(tuple, X)), tuple(y))
+        if key != cache["key"]:
+            cache["function"] = None  # free the old graph's code before building anew
+            with paused_gc():
+                outputs = [_outputs(model, x) for x in X]
+                loss = loss_fn(outputs, y)
+                cache["function"] = compile_graph(
+                    loss, params, watch=[o for out in outputs for o in out])
+            cache["key"], cache["width"] = key, len(outputs[0])
+        function = cache["function"]
+        loss, grads = function([p.data for p in params])
+        for p, g in zip(params, grads):
+            p.grad = g
+        flat, width = function.watched_values, cache["width"]
+        return loss, [list(flat[i:i + width]) for i in range(0, len(flat), width)]
+
+    return step
+
+
+# ---------------------------------------------------------------- predictions
+def predict(model, points, loss_name):
+    """The model's outputs for each point, as a list of floats per point, without a
+    graph. For classification they are probabilities: P(class 1) for bce (sigmoid of
+    the logit) and mse, one per class for ce (softmax)."""
+    with paused_gc():
+        outs = [[o.data for o in _outputs(model, p)] for p in points]
+    if loss_name == "bce":
+        return [[sigmoid(z[0])] for z in outs]
+    if loss_name == "ce":
+        return [_softmax_floats(z) for z in outs]
+    return outs
+
+
+def _softmax_floats(z):
+    top = max(z)
+    exps = [math.exp(v - top) for v in z]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def _classes(outputs, loss_name):
+    """The predicted class of each example's outputs (floats)."""
+    if loss_name == "ce":
+        return [max(range(len(out)), key=out.__getitem__) for out in outputs]
+    cut = 0.0 if loss_name == "bce" else 0.5  # logits at 0, probabilities at 0.5
+    return [int(out[0] > cut) for out in outputs]
+
+
+def _accuracy(outputs, y, loss_name):
+    predicted = _classes(outputs, loss_name)
+    return sum(p == int(t) for p, t in zip(predicted, y)) / len(y)
+
+
+def evaluate(model, X, y, loss_name, task):
+    """(loss, accuracy) of the model on all of X, y; accuracy is None for regression."""
+    loss_fn = LOSSES[loss_name].function
+    with paused_gc():
+        outputs = [_outputs(model, x) for x in X]
+        loss = loss_fn(outputs, y).data
+    outs = [[o.data for o in out] for out in outputs]
+    return loss, (_accuracy(outs, y, loss_name) if task == "classification" else None)
+
+
+# ----------------------------------------------------------------------- results
+@dataclass
+class TrainResult:
+    config: TrainConfig              # resolved
+    model: MLP
+    X: list                          # the training examples
+    y: list
+    task: str                        # "classification" or "regression"
+    losses: list = field(default_factory=list)      # per epoch, mean over its batches
+    accuracies: list = field(default_factory=list)  # per epoch (classification only)
+    final_loss: float = math.nan     # the trained model on the whole training set
+    accuracy: Optional[float] = None  # idem; None for regression
+    wall_time: float = 0.0           # seconds
+    X_test: list = field(default_factory=list)  # held out (empty when the set has none)
+    y_test: list = field(default_factory=list)
+    test_loss: Optional[float] = None
+    test_accuracy: Optional[float] = None
+    epochs_completed: int = 0
+    steps_completed: int = 0
+    interrupted: bool = False        # stopped early by Ctrl-C
+
+    @property
+    def classes(self):
+        return DATASETS[self.config.dataset].classes
+
+
+@dataclass
+class StepReport:
+    """What one gradient step did."""
+    epoch: int            # the epoch this step belongs to (1-based)
+    batch: int            # its batch within the epoch (1-based)
+    batches: int          # batches per epoch
+    loss: float           # the batch's loss before the update
+    accuracy: Optional[float]  # the batch's accuracy before the update (None: regression)
+    epoch_finished: bool  # this was the epoch's last batch; losses/accuracies grew by one
+
+
+class Trainer:
+    """The training loop, one gradient step at a time.
+
+    Attributes: `config` (resolved), `task`, `X`, `y` (training examples), `X_test`,
+    `y_test` (held out; empty for the 2-D sets), `model`, `optimizer`, `epoch` (epochs
+    completed), `steps` (gradient steps completed), `losses` and `accuracies` (one per
+    completed epoch). A KeyboardInterrupt inside `step()` leaves the model as it was
+    after the last complete step (the update itself is never interrupted halfway).
+    """
+
+    def __init__(self, config, make_step=None, check_fits=False):
+        self.config = config.resolved()
+        if check_fits:
+            check_memory(self.config)
+        data = DATASETS[self.config.dataset]
+        self.task = data.task
+        X, y = load_dataset(self.config.dataset, n=self.config.samples,
+                            noise=self.config.noise, seed=self.config.seed)
+        held = int(round(len(X) * data.test_fraction))
+        self.X, self.y = X[:len(X) - held], y[:len(y) - held]
+        self.X_test, self.y_test = X[len(X) - held:], y[len(y) - held:]
+        self.model = build_model(self.config, len(X[0]))
+        n = len(self.X)
+        self.batch_size = n if self.config.batch_size is None else min(self.config.batch_size, n)
+        if make_step is None:
+            edges = self.batch_size * _graph_size(_sizes(self.config))[1]
+            make_step = compiled_step if self.batch_size == n and \
+                edges <= COMPILE_EDGE_LIMIT else engine_step
+        self._step = make_step(self.model, self.config.loss)
+        self.optimizer = SGD(self.model.parameters(), self.config.lr)
+        self._order_rng = random.Random(self.config.seed)  # its own stream: batch order only
+        self._order = list(range(n))
+        self.epoch = 0
+        self.steps = 0
+        self.losses, self.accuracies = [], []
+        self._position = 0          # the next batch's start within the epoch
+        self._epoch_loss = 0.0
+        self._epoch_outputs, self._epoch_targets = [], []
+        self.wall_time = 0.0
+
+    @property
+    def batches_per_epoch(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def step(self) -> StepReport:
+        """One gradient step on the next mini-batch (the whole set at full batch)."""
+        started = time.perf_counter()
+        if self._position == 0 and self.batch_size < len(self.X):
+            self._order_rng.shuffle(self._order)
+        chosen = self._order[self._position:self._position + self.batch_size]
+        bx, by = [self.X[i] for i in chosen], [self.y[i] for i in chosen]
+        loss, outs = self._step(bx, by)
+        with interrupts_held():  # the model is never left half-updated
+            self.optimizer.step()
+            self.steps += 1
+            self._position += len(chosen)
+            self._epoch_loss += loss * len(chosen)
+            self._epoch_outputs += outs
+            self._epoch_targets += by
+            finished = self._position >= len(self.X)
+            batch = -(-self._position // self.batch_size)
+            if finished:
+                self._finish_epoch()
+        self.wall_time += time.perf_counter() - started
+        accuracy = _accuracy(outs, by, self.config.loss) if self.task == "classification" \
+            else None
+        return StepReport(self.epoch if finished else self.epoch + 1, batch,
+                          self.batches_per_epoch, loss, accuracy, finished)
+
+    def _finish_epoch(self):
+        # Loss and accuracy of the outputs seen during the epoch (before each update).
+        self.losses.append(self._epoch_loss / len(self.X))
+        if self.task == "classification":
+            self.accuracies.append(_accuracy(self._epoch_outputs, self._epoch_targets,
+                                             self.config.loss))
+        self.epoch += 1
+        self._position = 0
+        self._epoch_loss = 0.0
+        self._epoch_outputs, self._epoch_targets = [], []
+
+    def run_epoch(self):
+        """Steps until the current epoch is complete; (its loss, its accuracy)."""
+        while True:
+            report = self.step()
+            if report.epoch_finished:
+                return self.losses[-1], (self.accuracies[-1] if self.accuracies else None)
+
+    def evaluate(self, X=None, y=None):
+        """(loss, accuracy) of the current model on X, y (default: the training set)."""
+        X = self.X if X is None else X
+        y = self.y if y is None else y
+        return evaluate(self.model, X, y, self.config.loss, self.task)
+
+    def predict(self, points):
+        """Probabilities (classification) or values (regression) per point; see predict."""
+        return predict(self.model, points, self.config.loss)
+
+    def state(self):
+        """A JSON-ready snapshot: progress, history and the weights (model file format)."""
+        from .serialize import model_to_dict
+        return {"epoch": self.epoch, "steps": self.steps,
+                "batch_in_epoch": -(-self._position // self.batch_size),
+                "batches_per_epoch": self.batches_per_epoch,
+                "losses": list(self.losses), "accuracies": list(self.accuracies),
+                "config": _config_dict(self.config), "model": model_to_dict(self.model)}
+
+    def result(self, interrupted=False):
+        """The TrainResult of the model as it is now (evaluated on all the data)."""
+        result = TrainResult(self.config, self.model, self.X, self.y, self.task,
+                             list(self.losses), list(self.accuracies),
+                             X_test=self.X_test, y_test=self.y_test,
+                             epochs_completed=self.epoch, steps_completed=self.steps,
+                             interrupted=interrupted, wall_time=self.wall_time)
+        result.final_loss, result.accuracy = self.evaluate()
+        if self.X_test:
+            result.test_loss, result.test_accuracy = self.evaluate(self.X_test, self.y_test)
+        return result
+
+
+def build_model(config, nin):
+    data = DATASETS[config.dataset]
+    nout = data.classes if data.classes > 2 else 1
+    output = LOSSES[config.loss].output_activation(data.task)
+    return MLP(nin, list(config.hidden) + [nout], activation=config.activation,
+               output_activation=output, seed=config.seed)
+
+
+def train(config, on_epoch=None, make_step=None):
+    """Train as `config` says; on_epoch(epoch, loss, accuracy) is called after each epoch.
+
+    make_step: engine_step, compiled_step, or None for compiled_step when training is
+    full-batch (one graph shape, compiled once) and engine_step for mini-batches.
+
+    Raises ValueError for a bad config, and ArithmeticError (OverflowError, ...) when
+    the training diverges.
+    """
+    trainer = Trainer(config, make_step=make_step)
+    for _ in range(trainer.config.epochs):
+        loss, accuracy = trainer.run_epoch()
+        if on_epoch:
+            on_epoch(trainer.epoch, loss, accuracy)
+    return trainer.result()
+
+
+# ----------------------------------------------------------------------- output
+def chainrule_version():
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _config_dict(config):
+    return {**asdict(config), "hidden": list(config.hidden)}
+
+
+def architecture(model):
+    sizes = [len(model.layers[0].neurons[0].w)] + [len(l.neurons) for l in model.layers]
+    return {"sizes": sizes,
+            "activations": [layer.neurons[0].activation for layer in model.layers]}
+
+
+def metrics(result):
+    c = result.config
+    data = {
+        "dataset": c.dataset,
+        "task": result.task,
+        "args": _config_dict(c),
+        "architecture": architecture(result.model),
+        "epochs": c.epochs,
+        "epochs_completed": result.epochs_completed,
+        "interrupted": result.interrupted,
+        "final_loss": result.final_loss,
+        "accuracy": result.accuracy,
+        "loss_history": result.losses,
+        "wall_time_seconds": round(result.wall_time, 3),
+        "seed": c.seed,
+        "chainrule_version": chainrule_version(),
+    }
+    if result.X_test:
+        data.update(train_samples=len(result.X), test_samples=len(result.X_test),
+                    test_loss=result.test_loss, test_accuracy=result.test_accuracy)
+    return data
+
+
+RUN_FILES = ("model.json", "metrics.json", "loss.png", "boundary.png", "fit.png",
+             "confusion.png", "misclassified.png")
+
+
+def write_run(result, out, pictures=True):
+    """Write model.json, metrics.json and (pictures=True) the pictures into folder `out`.
+
+    The whole run is written into a new sibling folder and swapped in at the end, so
+    `out` holds the complete old run or the complete new one, whatever happens (Ctrl-C,
+    a full disk, a killed process). Returns the paths of the files, as they are in `out`.
+    """
+    import json
+    import os
+
+    from autograd_core.files import atomic_write, staged_folder
+    from .serialize import save_model
+
+    data = metrics(result)
+    out = os.fspath(out)
+    with staged_folder(out) as folder:
+        save_model(result.model, os.path.join(folder, "model.json"))
+        atomic_write(os.path.join(folder, "metrics.json"),
+                     lambda f: (json.dump(data, f, indent=2, allow_nan=False), f.write("\n")))
+        names = ["model.json", "metrics.json"]
+        if pictures:
+            from visualize.plots import write_pictures
+            names += write_pictures(result, folder)
+    return [os.path.join(out, name) for name in names]
