@@ -1,24 +1,23 @@
 """One browser tab's network: its settings, model, training steps and what the page draws.
 
-Training goes through chainrule.training (its TrainConfig, model builder and step
-functions); this module only keeps the state between the page's requests and turns it
-into JSON. The derivations (dC/dw = sum of o_i * delta_j, a neuron's delta equation)
-read every number from the eager engine: a neuron's delta is the `.grad` of its net-input
-node after backward(), dC/dw is the weight's `.grad`.
+Training is nn.train's Trainer, one step per request; the derivations (dC/dw = k/N sum
+of o_i * delta_j, a neuron's delta equation) are nn.backprop's neuron_backward, compared
+with the engine's batch gradient. This module keeps a tab's state between requests, checks
+what the page asks for against LIMITS, and turns it all into JSON.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import random
 
 from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
 from autograd_core.ops import sigmoid
-from chainrule.training import LOSSES, TrainConfig, _accuracy, build_model, engine_step
 from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
-from nn.datasets import DATASETS, load_dataset
+from nn.datasets import DATASETS
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
+from nn.train import LOSSES, TrainConfig, Trainer, engine_step
 
 __all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
 
@@ -43,6 +42,8 @@ STATE_FORMAT = "chainrule-playground"
 # times longer, so a tenth of SGD's; Adam scales its steps itself.
 OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0.03}
 
+# The datasets the page can draw: two classes in the plane, or a curve (not digits).
+PLAYGROUND_DATASETS = [name for name, row in DATASETS.items() if row.classes <= 2]
 DEFAULTS = {"dataset": "moons", "hidden": [8, 8], "activation": "sigmoid", "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
             "samples": 200, "noise": None}
@@ -85,9 +86,9 @@ def parse_settings(raw) -> dict:
         raise SettingsError(f"unknown setting {unknown[0]!r}; the settings are "
                             f"{', '.join(DEFAULTS)}")
     s = dict(DEFAULTS, **{k: v for k, v in raw.items() if v not in (None, "")})
-    if s["dataset"] not in DATASETS:
-        raise SettingsError(f"unknown dataset {s['dataset']!r}; use one of: "
-                            f"{', '.join(DATASETS)}")
+    if s["dataset"] not in PLAYGROUND_DATASETS:
+        raise SettingsError(f"unknown dataset {s['dataset']!r}; the playground draws "
+                            f"{', '.join(PLAYGROUND_DATASETS)}")
     hidden = s["hidden"]
     if isinstance(hidden, str):
         hidden = [part for part in hidden.replace(" ", "").split(",") if part]
@@ -128,34 +129,28 @@ class NetworkSession:
         self.settings = parse_settings(raw_settings or {})
         s = self.settings
         try:
-            self.config = TrainConfig(s["dataset"], tuple(s["hidden"]), s["activation"],
-                                      s["loss"], s["lr"], 1, s["batch_size"], s["seed"],
-                                      s["samples"], s["noise"]).resolved()
+            config = TrainConfig(s["dataset"], tuple(s["hidden"]), s["activation"], s["loss"],
+                                 s["lr"], None, s["batch_size"], s["seed"], s["samples"],
+                                 s["noise"]).resolved()
+            if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
+                config = dataclasses.replace(config,
+                                             lr=OPTIMIZER_LR[s["optimizer"]](config.lr))
+            # The engine's own step, even for full batches: compiling the full-batch graph
+            # (the Trainer's default there) costs seconds and megabytes per tab before
+            # its first frame, and a classroom of tabs pressing Play at once would queue
+            # behind those compiles.
+            self.trainer = Trainer(config, make_step=self._recording_step)
         except ValueError as error:
             raise SettingsError(str(error)) from None
-        self.task = DATASETS[self.config.dataset][1]
-        self.X, self.y = load_dataset(self.config.dataset, n=self.config.samples,
-                                      noise=self.config.noise, seed=self.config.seed)
-        self.model = build_model(self.config, len(self.X[0]), self.task)
+        self.config, self.task = self.trainer.config, self.trainer.task
+        self.X, self.y = self.trainer.X, self.trainer.y
+        self.model = self.trainer.model
         if model_state is not None:
             self._load_weights(model_state)
         self.params = self.model.parameters()
-        self.loss_fn = LOSSES[self.config.loss]
-        self.batch = len(self.X) if self.config.batch_size is None \
-            else min(self.config.batch_size, len(self.X))
-        # The engine's own step, even for full batches: compiling the full-batch graph
-        # (chainrule train's compiled_step) costs seconds and megabytes per tab before its
-        # first frame, and a classroom of tabs pressing Play at once would queue behind
-        # those compiles.
-        self.step_fn = engine_step(self.model, self.config.loss)
-        if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
-            self.config.lr = OPTIMIZER_LR[s["optimizer"]](self.config.lr)
-        self.optimizer = OPTIMIZERS[s["optimizer"]](self.params, self.config.lr)
-        self.order_rng = random.Random(self.config.seed)
-        self.order = list(range(len(self.X)))
-        self.cursor = len(self.X)          # start of the next batch in self.order
-        self.steps = 0
-        self.epoch = 0
+        self.trainer.optimizer = OPTIMIZERS[s["optimizer"]](self.params, self.config.lr)
+        self.batch = self.trainer.batch_size
+        self._index = {id(x): i for i, x in enumerate(self.X)}  # a batch's points by number
         self.history = []                  # [step, loss, accuracy] per frame
         self.gradient = None               # the latest step's (weights, batch, grads)
         self.measured = None               # the latest step's (loss, accuracy) on its batch
@@ -196,37 +191,40 @@ class NetworkSession:
                                 "supported; this chainrule reads version 1")
         session = cls(state.get("settings"), model_state=state.get("model"))
         steps = state.get("steps", 0)
-        session.steps = steps if isinstance(steps, int) and steps >= 0 else 0
+        # The count goes on from the saved one (the batch order starts afresh).
+        session.trainer.steps = steps if type(steps) is int and steps >= 0 else 0
         return session
 
+    @property
+    def steps(self):
+        return self.trainer.steps
+
+    @property
+    def epoch(self):
+        return self.trainer.epoch
+
     # --------------------------------------------------------------- training
-    def _next_batch(self):
-        if self.cursor >= len(self.X):
-            self.epoch += 1
-            self.cursor = 0
-            if self.batch < len(self.X):
-                self.order_rng.shuffle(self.order)
-        chosen = self.order[self.cursor:self.cursor + self.batch]
-        self.cursor += self.batch
-        return chosen
+    def _recording_step(self, model, loss_name):
+        """The Trainer's step function: the engine's, noting the weights it saw, its
+        batch and the gradient it left, for the picture and the derivations."""
+        inner = engine_step(model, loss_name)
+        params = model.parameters()
+
+        def step(X, y):
+            weights = [p.data for p in params]
+            loss, outputs = inner(X, y)
+            self.gradient = (weights, [self._index[id(x)] for x in X],
+                             [p.grad for p in params])
+            return loss, outputs
+
+        return step
 
     def train(self, steps: int):
-        """`steps` optimiser steps. Raises ArithmeticError (model unchanged) on divergence."""
+        """`steps` Trainer steps. Raises ArithmeticError (model unchanged) on divergence."""
         steps = _int(steps, "steps", 1, LIMITS["steps_per_request"])
         for _ in range(steps):
-            chosen = self._next_batch()
-            weights = [p.data for p in self.params]
-            targets = [self.y[i] for i in chosen]
-            loss, outputs = self.step_fn([self.X[i] for i in chosen], targets)
-            self.gradient = (weights, chosen, [p.grad for p in self.params])
-            self.optimizer.step()
-            self.steps += 1
-            self.measured = (loss, self._accuracy(outputs, targets))
-
-    def _accuracy(self, outputs, targets):
-        if self.task != "classification":
-            return None
-        return _accuracy(outputs, targets, self.config.loss)
+            report = self.trainer.step()
+            self.measured = (report.loss, report.accuracy)
 
     # ---------------------------------------------------------------- drawing
     def _compile_probe(self):
@@ -306,10 +304,7 @@ class NetworkSession:
                      "values": [round(v, 4) for v in self._predict(grid)]}
         field["bounds"] = [x0, x1, y0, y1]
         if self.measured is None:  # no step yet: measure on all the data
-            outs = self._predict(self.X, raw=True)
-            with paused_gc():
-                self.measured = (self.loss_fn(outs, self.y).data,
-                                 self._accuracy(outs, self.y))
+            self.measured = self.trainer.evaluate()
         loss, accuracy = self.measured
         self.history.append([self.steps, loss, accuracy])
         if len(self.history) > LIMITS["history"]:
@@ -370,7 +365,8 @@ class NetworkSession:
         for p, w in zip(copy.parameters(), weights):
             p.data = w
         with paused_gc():
-            loss = self.loss_fn([copy(self.X[i]) for i in chosen], [self.y[i] for i in chosen])
+            loss = LOSSES[self.config.loss].function([[copy(self.X[i])] for i in chosen],
+                                                     [self.y[i] for i in chosen])
             loss.backward()
         return copy, chosen, loss
 

@@ -15,9 +15,9 @@ import time
 import pytest
 
 from autograd_core import paused_gc
-from chainrule.training import LOSSES, TrainConfig, build_model
 from nn import SGD
 from nn.datasets import load_dataset
+from nn.train import LOSSES, TrainConfig, build_model
 
 from test_browser import _need_browser
 from test_playground_server import Playground, playground  # noqa: F401 (fixture)
@@ -94,12 +94,12 @@ def engine_gradient(steps, layer, neuron, source, **settings):
     `steps` steps used), full batch, built here from nn and the dataset directly."""
     config = TrainConfig(**settings).resolved()
     X, y = load_dataset(config.dataset, n=config.samples, noise=config.noise, seed=config.seed)
-    model = build_model(config, len(X[0]), "classification")
+    model = build_model(config, len(X[0]))
     optimizer = SGD(model.parameters(), config.lr)
     for step in range(steps):
         model.zero_grad()
         with paused_gc():
-            loss = LOSSES[config.loss]([model(x) for x in X], y)
+            loss = LOSSES[config.loss].function([[model(x)] for x in X], y)
             loss.backward()
         if step < steps - 1:
             optimizer.step()

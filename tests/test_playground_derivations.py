@@ -127,9 +127,9 @@ def test_neuron_delta_equation_equals_torch(raw):
 def test_optimisers_by_name_and_their_default_rates():
     for name, lr in (("sgd", 1.5), ("momentum", 0.15), ("adam", 0.03)):
         session = NetworkSession({"optimizer": name})
-        assert type(session.optimizer) is nn.OPTIMIZERS[name]
-        assert session.optimizer.lr == lr == session.config.lr
-    assert NetworkSession({"optimizer": "adam", "lr": 0.5}).optimizer.lr == 0.5
+        assert type(session.trainer.optimizer) is nn.OPTIMIZERS[name]
+        assert session.trainer.optimizer.lr == lr == session.config.lr
+    assert NetworkSession({"optimizer": "adam", "lr": 0.5}).trainer.optimizer.lr == 0.5
     with pytest.raises(SettingsError, match="unknown optimiser 'rmsprop'"):
         NetworkSession({"optimizer": "rmsprop"})
 
