@@ -93,6 +93,9 @@ def run(args) -> int:
               "it", file=sys.stderr)
     print("chainrule playground is running; open this address (Ctrl-C stops it):")
     print(f"    {url}", flush=True)
+    if args.host in ("0.0.0.0", "::"):
+        print(f"from other machines: http://<this machine's address>:{port}/?token={token}",
+              flush=True)
     app = create_app(token, args.host, port)
     config = uvicorn.Config(app, log_level="warning", ws_max_size=2 * 1024 * 1024,
                             lifespan="off")

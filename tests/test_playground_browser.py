@@ -249,6 +249,11 @@ def test_url_parameters_fix_and_hide_settings(driver, playground):
     open_page(driver, playground, "&hidden=999")
     message = driver.find_element("id", "message")
     assert message.is_displayed() and "from 1 to 16" in message.text
+    # A choice the page does not have is said, not silently replaced.
+    open_page(driver, playground, "&dataset=mnist")
+    message = driver.find_element("id", "message")
+    assert message.is_displayed()
+    assert "dataset=mnist, which is not one of: moons, xor" in message.text
 
 
 def test_save_and_load(driver, playground, tmp_path):

@@ -75,9 +75,18 @@
     return s;
   }
 
+  var urlProblems = [];  // shown after the first network is set up, so nothing hides them
+
   function applyUrlParameters() {
     SETTINGS.concat(["speed"]).forEach(function (name) {
-      if (params.has(name)) { $(name).value = params.get(name); }
+      if (!params.has(name)) { return; }
+      var el = $(name), value = params.get(name);
+      el.value = value;
+      if (el.tagName === "SELECT" && el.value !== value) {
+        var choices = Array.prototype.map.call(el.options, function (o) { return o.value || "default"; });
+        urlProblems.push("the address asks for " + name + "=" + value + ", which is not one of: " +
+                         choices.join(", ") + "; using " + (el.value || "the default"));
+      }
     });
     if (params.has("expr")) { $("expr-text").value = params.get("expr"); }
     if (params.has("values")) { $("expr-values").value = params.get("values"); }
@@ -640,8 +649,9 @@
                   "and did you open the full address with its token?");
       return;
     }
-    await configure();
+    var configured = await configure();
     await differentiate();
+    if (configured && urlProblems.length) { showMessage(urlProblems.join("\n")); }
     if (params.get("play") === "1") { setPlaying(true); }
     document.body.setAttribute("data-ready", "true");
   }
