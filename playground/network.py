@@ -17,7 +17,7 @@ from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
-from nn.train import LOSSES, TrainConfig, Trainer, engine_step
+from nn.train import LOSSES, TrainConfig, Trainer, compiled_step, engine_step
 
 __all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
 
@@ -36,6 +36,7 @@ PROBE = 20                     # points the compiled copy of the network takes p
 CURVE = 100                    # points of a 1-D regression curve
 SATURATED = 0.01               # a local derivative below this passes almost no gradient
 SATURATION_POINTS = 30         # points the saturation marks are measured on, each frame
+COMPILE_AFTER = 30             # full-batch steps on the engine before compiling the step
 STATE_FORMAT = "chainrule-playground"
 # Default learning rates beside SGD's (chainrule train's, passed in), found by trying
 # (200 full-batch steps on moons, each activation): momentum 0.9 makes steps about ten
@@ -135,10 +136,6 @@ class NetworkSession:
             if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
                 config = dataclasses.replace(config,
                                              lr=OPTIMIZER_LR[s["optimizer"]](config.lr))
-            # The engine's own step, even for full batches: compiling the full-batch graph
-            # (the Trainer's default there) costs seconds and megabytes per tab before
-            # its first frame, and a classroom of tabs pressing Play at once would queue
-            # behind those compiles.
             self.trainer = Trainer(config, make_step=self._recording_step)
         except ValueError as error:
             raise SettingsError(str(error)) from None
@@ -205,14 +202,25 @@ class NetworkSession:
 
     # --------------------------------------------------------------- training
     def _recording_step(self, model, loss_name):
-        """The Trainer's step function: the engine's, noting the weights it saw, its
-        batch and the gradient it left, for the picture and the derivations."""
-        inner = engine_step(model, loss_name)
+        """The Trainer's step function, noting the weights it saw, its batch and the
+        gradient it left, for the picture and the derivations.
+
+        It is the engine's step until a full-batch tab has taken COMPILE_AFTER steps, and
+        the compiled one (nn.train.compiled_step, several times faster) from then on:
+        compiling costs seconds and megabytes, which a tab that is only looking around,
+        or a classroom of tabs pressing Play at once, should not pay before its first
+        frames."""
+        steps = {"engine": engine_step(model, loss_name), "compiled": None, "taken": 0}
         params = model.parameters()
 
         def step(X, y):
+            full = len(X) == len(self.X)
+            if full and steps["compiled"] is None and steps["taken"] >= COMPILE_AFTER:
+                steps["compiled"] = compiled_step(model, loss_name)
+            inner = steps["compiled"] if full and steps["compiled"] else steps["engine"]
             weights = [p.data for p in params]
             loss, outputs = inner(X, y)
+            steps["taken"] += 1
             self.gradient = (weights, [self._index[id(x)] for x in X],
                              [p.grad for p in params])
             return loss, outputs

@@ -120,8 +120,11 @@ def test_play_trains_and_the_pictures_change(driver, playground):
     first_field = js(driver, "return window.playground.frame.field.values")
     button(driver, "Play").click()
     assert button(driver, "Pause").get_attribute("aria-pressed") == "true"
-    wait(driver, lambda d: int(text(d, "step-count")) >= 5, message="no steps while playing")
-    # Frame rate in the browser, after the first (compiling) step: frames drawn per second.
+    # Frame rate in the browser once the full-batch step is compiled (after
+    # COMPILE_AFTER steps on the engine): frames drawn per second.
+    from playground.network import COMPILE_AFTER
+    wait(driver, lambda d: int(text(d, "step-count")) >= COMPILE_AFTER + 3,
+         message="no steps while playing")
     t0, n0 = time.monotonic(), js(driver, "return window.playground.history.length")
     time.sleep(6)
     t1, n1 = time.monotonic(), js(driver, "return window.playground.history.length")

@@ -283,3 +283,18 @@ def test_limits_are_what_the_page_is_told():
         NetworkSession({"hidden": [17]})
     with pytest.raises(SettingsError, match="from 2 to 500"):
         NetworkSession({"samples": 501})
+
+
+def test_compiled_steps_keep_the_numbers():
+    """After COMPILE_AFTER full-batch steps the step is compiled: the gradients shown and
+    the derivations still equal torch's."""
+    from playground.network import COMPILE_AFTER
+    session = NetworkSession({"samples": 60, "hidden": "4,3"})
+    session.train(COMPILE_AFTER + 2)
+    _, _, grads, loss = torch_pass(session, session.gradient[0], session.gradient[1])
+    assert all(close(a, b, 1e-9, 1e-13) for a, b in zip(session.gradient[2], grads))
+    assert close(session.picture()["loss"], loss, 1e-9)
+    d = session.weight_derivation(2, 3, 4)
+    index = session.params.index(session.model.layers[1].neurons[2].w[3])
+    assert close(d["grad"], grads[index], 1e-9, 1e-13)
+    assert close(d["sum"], grads[index], 1e-9, 1e-13)
