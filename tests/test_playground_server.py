@@ -314,3 +314,13 @@ def test_port_in_use_is_one_clear_line(playground):
     assert err.startswith(f"chainrule: error: cannot listen on 127.0.0.1:{playground.port}")
     assert "choose another --port" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_missing_extra_is_one_clear_line(monkeypatch):
+    from conftest import run_cli
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    status, out, err = run_cli(["playground", "--no-browser"])
+    assert status == 2
+    assert err == ("chainrule: error: the playground needs Starlette and uvicorn (uvicorn is "
+                   "missing); install them with: pip install 'chainrule[playground]'\n")
+    assert out == ""
