@@ -12,7 +12,8 @@ from autograd_core import NonFiniteGradientError
 from chainrule.errors import fail
 
 # Subcommand modules, in the order `chainrule --help` lists them.
-COMMANDS = ("cmd_grad", "cmd_quiz", "cmd_drill", "cmd_check", "cmd_demo", "cmd_train")
+COMMANDS = ("cmd_grad", "cmd_quiz", "cmd_drill", "cmd_check", "cmd_demo", "cmd_train",
+            "cmd_playground")
 
 EXAMPLES = """\
 examples:
@@ -24,7 +25,9 @@ examples:
   chainrule drill --seed alice --level 2                    a worksheet; then chainrule grade
   chainrule demo neuron                                     dJ/dY = Z - t, step by step
   chainrule demo mazur                                      Mazur's 2-2-2 worked example
-  chainrule train --help                                    train a small network
+  chainrule demo softmax                                    dJ/dz_i = p_i - onehot_i
+  chainrule train digits --out runs/digits                  train on handwritten digits
+  chainrule playground                                      watch a network learn, live
 
 Each command has its own help with examples, e.g. chainrule grad --help.
 """

@@ -1,0 +1,83 @@
+"""The expression tab: an expression and its values in, the graph, gradients and the
+chain-rule steps out, as JSON for the page to draw.
+
+Parsing is chainrule/expr.py's (the same whitelist as `chainrule grad`), the step lines
+are visualize.explain's (the same text the CLI prints), node names are node_names'.
+"""
+
+from __future__ import annotations
+
+import math
+
+from autograd_core import topological_order
+from autograd_core.ops import op_info
+from chainrule import expr
+from visualize.explain import explain_backward, node_names, symbolic_local
+
+__all__ = ["MAX_EXPRESSION", "MAX_NODES", "ExpressionProblem", "evaluate"]
+
+MAX_EXPRESSION = 300   # characters: a page's text box, not a file
+MAX_NODES = 150        # beyond this the picture is unreadable anyway
+
+
+class ExpressionProblem(ValueError):
+    """What was wrong with the expression or values, and where (a caret line or '')."""
+
+    def __init__(self, message, where=""):
+        super().__init__(message)
+        self.where = where
+
+
+def _finite(x):
+    return x if math.isfinite(x) else None  # JSON has no inf/NaN; the text says it
+
+
+def evaluate(text, values_text, digits=4) -> dict:
+    """Parse, build, run the backward pass step by step; raise ExpressionProblem."""
+    if not isinstance(text, str) or not isinstance(values_text, str):
+        raise ExpressionProblem("the expression and the values must be text")
+    if len(text) > MAX_EXPRESSION:
+        raise ExpressionProblem(f"the expression is {len(text)} characters long; the "
+                                f"playground takes up to {MAX_EXPRESSION}")
+    if len(values_text) > MAX_EXPRESSION:
+        raise ExpressionProblem(f"the values are {len(values_text)} characters long; the "
+                                f"playground takes up to {MAX_EXPRESSION}")
+    try:
+        parsed = expr.parse(text)
+        values = expr.parse_assignments(values_text.replace(",", " ").split(), parsed)
+        sources = {}
+        root, leaves = expr.build(parsed, values, sources=sources)
+    except expr.ExpressionError as error:
+        raise ExpressionProblem(str(error), error.where()) from None
+    except (ArithmeticError, ValueError) as error:  # log(0), 1/0, overflow: the engine says which
+        raise ExpressionProblem(f"cannot compute it: {error}") from None
+    order = topological_order(root)
+    if len(order) > MAX_NODES:
+        raise ExpressionProblem(f"the expression makes {len(order)} nodes; the playground "
+                                f"draws up to {MAX_NODES}: write a shorter one")
+    names = node_names(root, order)
+    ids = {v: i for i, v in enumerate(order)}
+    steps = []
+    for step, line in explain_backward(root, digits=digits):  # the CLI's very lines
+        steps.append({"node": ids[step.node], "parent": ids[step.parent],
+                      "index": step.index, "grad": _finite(step.parent.grad), "line": line})
+    nodes = []
+    for v in order:
+        if not v.parents:
+            kind = "variable" if v.label in leaves else "constant"
+        else:
+            kind = "output" if v is root else "result"
+        node = {"id": ids[v], "name": names[v], "kind": kind, "data": _finite(v.data),
+                "grad": _finite(v.grad), "op": "", "parents": []}
+        if v.parents:
+            node["op"] = v.op if v.op.startswith("**") else op_info(v.op).symbol
+            node["parents"] = [{"id": ids[p], "local": _finite(local),
+                                "formula": symbolic_local(v, i, names)}
+                               for i, (p, local) in enumerate(zip(v.parents, v.local_grads))]
+        nodes.append(node)
+    legend = sorted(((names[v], source) for v, source in sources.items()
+                     if v is not root and names[v] != source), key=lambda p: int(p[0][1:]))
+    return {"type": "expression", "text": parsed.text, "root": names[root],
+            "value": _finite(root.data), "variables": parsed.names,
+            "gradients": {name: _finite(leaves[name].grad) for name in parsed.names},
+            "nodes": nodes, "steps": steps, "legend": legend}

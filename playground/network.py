@@ -1,0 +1,447 @@
+"""One browser tab's network: its settings, model, training steps and what the page draws.
+
+Training is nn.train's Trainer, one step per request; the derivations (dC/dw = k/N sum
+of o_i * delta_j, a neuron's delta equation) are nn.backprop's neuron_backward, compared
+with the engine's batch gradient. This module keeps a tab's state between requests, checks
+what the page asks for against LIMITS, and turns it all into JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
+from autograd_core.ops import sigmoid
+from nn import OPTIMIZERS, Neuron
+from nn.backprop import activation_slope, neuron_backward
+from nn.datasets import DATASETS
+from nn.serialize import ModelFileError, model_from_dict, model_to_dict
+from nn.train import LOSSES, TrainConfig, Trainer, compiled_step, engine_step
+
+__all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
+
+# What one request may ask for: enough for any lesson, small enough that a browser cannot
+# exhaust the machine. The server enforces them; the page shows them beside the controls.
+LIMITS = {
+    "hidden_layers": 4,        # hidden layers
+    "neurons": 16,             # neurons in one hidden layer
+    "points": 500,             # dataset size
+    "steps_per_request": 50,   # optimiser steps one "train" message may ask for
+    "lr": 10.0,                # largest learning rate
+    "history": 2000,           # loss/accuracy points kept (older ones are thinned)
+}
+GRID = 20                      # the decision-boundary heatmap is GRID x GRID points
+PROBE = 20                     # points the compiled copy of the network takes per call
+CURVE = 100                    # points of a 1-D regression curve
+SATURATED = 0.01               # a local derivative below this passes almost no gradient
+SATURATION_POINTS = 30         # points the saturation marks are measured on, each frame
+COMPILE_AFTER = 30             # full-batch steps on the engine before compiling the step
+STATE_FORMAT = "chainrule-playground"
+# Default learning rates beside SGD's (chainrule train's, passed in), found by trying
+# (200 full-batch steps on moons, each activation): momentum 0.9 makes steps about ten
+# times longer, so a tenth of SGD's; Adam scales its steps itself.
+OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0.03}
+
+# The datasets the page can draw: two classes in the plane, or a curve (not digits).
+PLAYGROUND_DATASETS = [name for name, row in DATASETS.items() if row.classes <= 2]
+DEFAULTS = {"dataset": "moons", "hidden": [8, 8], "activation": "sigmoid", "loss": None,
+            "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
+            "samples": 200, "noise": None}
+
+
+class SettingsError(ValueError):
+    """A setting the page sent that cannot be used; the message says which and why."""
+
+
+def _int(value, name, low, high):
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SettingsError(f"{name} must be a whole number from {low} to {high}, "
+                            f"got {value!r}")
+    return value
+
+
+def _number(value, name, low, high, strict_low=True):
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise SettingsError(f"{name} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value) or value > high \
+            or (value <= low if strict_low else value < low):
+        bound = f"above {low}" if strict_low else f"at least {low}"
+        raise SettingsError(f"{name} must be a number {bound} and at most {high}, "
+                            f"got {value!r}")
+    return float(value)
+
+
+def parse_settings(raw) -> dict:
+    """The page's settings, checked against LIMITS; None means the dataset's default."""
+    if not isinstance(raw, dict):
+        raise SettingsError("settings must be a JSON object")
+    unknown = sorted(set(raw) - set(DEFAULTS))
+    if unknown:
+        raise SettingsError(f"unknown setting {unknown[0]!r}; the settings are "
+                            f"{', '.join(DEFAULTS)}")
+    s = dict(DEFAULTS, **{k: v for k, v in raw.items() if v not in (None, "")})
+    if s["dataset"] not in PLAYGROUND_DATASETS:
+        raise SettingsError(f"unknown dataset {s['dataset']!r}; the playground draws "
+                            f"{', '.join(PLAYGROUND_DATASETS)}")
+    hidden = s["hidden"]
+    if isinstance(hidden, str):
+        hidden = [part for part in hidden.replace(" ", "").split(",") if part]
+    if not isinstance(hidden, list) or not 1 <= len(hidden) <= LIMITS["hidden_layers"]:
+        raise SettingsError(f"layer sizes: give 1 to {LIMITS['hidden_layers']} hidden layer "
+                            f"sizes separated by commas, e.g. 8,8; got {s['hidden']!r}")
+    s["hidden"] = [_int(n, "each hidden layer size", 1, LIMITS["neurons"]) for n in hidden]
+    s["samples"] = _int(s["samples"], "points", 2, LIMITS["points"])
+    if s["optimizer"] not in OPTIMIZERS:
+        raise SettingsError(f"unknown optimiser {s['optimizer']!r}; use one of: "
+                            f"{', '.join(OPTIMIZERS)}")
+    if s["lr"] is not None:
+        s["lr"] = _number(s["lr"], "learning rate", 0.0, LIMITS["lr"])
+    if s["batch_size"] in ("full", "all"):
+        s["batch_size"] = None
+    if s["batch_size"] is not None:
+        s["batch_size"] = _int(s["batch_size"], "batch size", 1, LIMITS["points"])
+    s["seed"] = _int(s["seed"], "seed", 0, 2 ** 31 - 1)
+    if s["noise"] is not None:
+        s["noise"] = _number(s["noise"], "noise", 0.0, 2.0, strict_low=False)
+    return s
+
+
+def _trace(model, x):
+    """The model on one input, keeping each neuron's (net input node, output node)."""
+    layers = model.forward(x)[1:]
+    return layers[-1][0], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
+
+
+def _round(x, digits=6):
+    return float(f"{x:.{digits}g}")
+
+
+class NetworkSession:
+    """The network tab of one browser tab: settings, model, optimiser, data and history."""
+
+    def __init__(self, raw_settings=None, model_state=None):
+        self.settings = parse_settings(raw_settings or {})
+        s = self.settings
+        try:
+            config = TrainConfig(s["dataset"], tuple(s["hidden"]), s["activation"], s["loss"],
+                                 s["lr"], None, s["batch_size"], s["seed"], s["samples"],
+                                 s["noise"]).resolved()
+            if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
+                config = dataclasses.replace(config,
+                                             lr=OPTIMIZER_LR[s["optimizer"]](config.lr))
+            self.trainer = Trainer(config, make_step=self._recording_step)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+        self.config, self.task = self.trainer.config, self.trainer.task
+        self.X, self.y = self.trainer.X, self.trainer.y
+        self.model = self.trainer.model
+        if model_state is not None:
+            self._load_weights(model_state)
+        self.params = self.model.parameters()
+        self.trainer.optimizer = OPTIMIZERS[s["optimizer"]](self.params, self.config.lr)
+        self.batch = self.trainer.batch_size
+        self._index = {id(x): i for i, x in enumerate(self.X)}  # a batch's points by number
+        self.history = []                  # [step, loss, accuracy] per frame
+        self.gradient = None               # the latest step's (weights, batch, grads)
+        self.measured = None               # the latest step's (loss, accuracy) on its batch
+        # Neurons whose activation saturates, and the points their marks are measured on.
+        self._squashing = [(li, ni) for li, layer in enumerate(self.model.layers)
+                           for ni, n in enumerate(layer.neurons)
+                           if n.activation in ("sigmoid", "tanh")]
+        every = max(1, len(self.X) // SATURATION_POINTS)
+        self._saturation_points = self.X[::every][:SATURATION_POINTS]
+        self._probe = self._compile_probe()
+        self._derivatives = self._compile_local_derivatives()
+
+    # ------------------------------------------------------------------ state
+    def _load_weights(self, state):
+        try:
+            loaded = model_from_dict(state)
+        except ModelFileError as error:
+            raise SettingsError(f"the saved network cannot be used: {error}") from None
+        mine, theirs = model_to_dict(self.model), model_to_dict(loaded)
+        if mine["architecture"] != theirs["architecture"]:
+            raise SettingsError(f"the saved network is {theirs['architecture']} but the "
+                                f"settings describe {mine['architecture']}")
+        for p, q in zip(self.model.parameters(), loaded.parameters()):
+            p.data = q.data
+
+    def state(self) -> dict:
+        """Everything needed to restore this tab: settings, weights and progress."""
+        return {"format": STATE_FORMAT, "version": 1, "settings": self.settings,
+                "model": model_to_dict(self.model), "steps": self.steps}
+
+    @classmethod
+    def from_state(cls, state):
+        if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
+            raise SettingsError(f"this is not a saved playground (no \"format\": "
+                                f"\"{STATE_FORMAT}\" field); save one with the Save button")
+        if state.get("version") != 1:
+            raise SettingsError(f"saved playground version {state.get('version')!r} is not "
+                                "supported; this chainrule reads version 1")
+        session = cls(state.get("settings"), model_state=state.get("model"))
+        steps = state.get("steps", 0)
+        # The count goes on from the saved one (the batch order starts afresh).
+        session.trainer.steps = steps if type(steps) is int and steps >= 0 else 0
+        return session
+
+    @property
+    def steps(self):
+        return self.trainer.steps
+
+    @property
+    def epoch(self):
+        return self.trainer.epoch
+
+    # --------------------------------------------------------------- training
+    def _recording_step(self, model, loss_name):
+        """The Trainer's step function, noting the weights it saw, its batch and the
+        gradient it left, for the picture and the derivations.
+
+        It is the engine's step until a full-batch tab has taken COMPILE_AFTER steps, and
+        the compiled one (nn.train.compiled_step, several times faster) from then on:
+        compiling costs seconds and megabytes, which a tab that is only looking around,
+        or a classroom of tabs pressing Play at once, should not pay before its first
+        frames."""
+        steps = {"engine": engine_step(model, loss_name), "compiled": None, "taken": 0}
+        params = model.parameters()
+
+        def step(X, y):
+            full = len(X) == len(self.X)
+            if full and steps["compiled"] is None and steps["taken"] >= COMPILE_AFTER:
+                steps["compiled"] = compiled_step(model, loss_name)
+            inner = steps["compiled"] if full and steps["compiled"] else steps["engine"]
+            weights = [p.data for p in params]
+            loss, outputs = inner(X, y)
+            steps["taken"] += 1
+            self.gradient = (weights, [self._index[id(x)] for x in X],
+                             [p.grad for p in params])
+            return loss, outputs
+
+        return step
+
+    def train(self, steps: int):
+        """`steps` Trainer steps. Raises ArithmeticError (model unchanged) on divergence."""
+        steps = _int(steps, "steps", 1, LIMITS["steps_per_request"])
+        for _ in range(steps):
+            report = self.trainer.step()
+            self.measured = (report.loss, report.accuracy)
+
+    # ---------------------------------------------------------------- drawing
+    def _compile_probe(self):
+        """The network on PROBE inputs at once as straight-line code (compile() with the
+        outputs and the sigmoid/tanh neurons' net inputs watched): fast enough to colour
+        the heatmap many times a second."""
+        nin = len(self.X[0])
+        inputs = [[Value(0.0, label=f"p{k}.x{i + 1}") for i in range(nin)]
+                  for k in range(PROBE)]
+        outs, nets = [], []
+        with paused_gc():
+            for x in inputs:
+                out, neurons = _trace(self.model, x)
+                outs.append(out)
+                nets += [neurons[li][ni][0] for li, ni in self._squashing]
+            probe = compile_graph(value_sum(outs), [v for x in inputs for v in x]
+                                  + self.params, watch=outs + nets)
+        return probe
+
+    def _run_probe(self, points):
+        """(outputs, net inputs of the squashing neurons per point) at the current weights."""
+        weights = [p.data for p in self.params]
+        outs, nets, per_point = [], [], len(self._squashing)
+        for start in range(0, len(points), PROBE):
+            chunk = points[start:start + PROBE]
+            padded = chunk + [chunk[-1]] * (PROBE - len(chunk))
+            self._probe([x for point in padded for x in point] + weights)
+            watched = self._probe.watched_values
+            outs += watched[:len(chunk)]
+            nets += [watched[PROBE + k * per_point:PROBE + (k + 1) * per_point]
+                     for k in range(len(chunk))]
+        return outs, nets
+
+    def _compile_local_derivatives(self):
+        """sum of act_j(u) over one u per (saturation point, squashing neuron j): its
+        gradient is every local derivative act_j'(u) at once, from the engine's own ops."""
+        from nn.layers import ACTIVATIONS
+        kinds = [self.model.layers[li].neurons[ni].activation for li, ni in self._squashing]
+        us = [Value(0.0) for _ in self._saturation_points for _ in kinds]
+        if not us:
+            return None
+        with paused_gc():
+            total = value_sum([ACTIVATIONS[kinds[k % len(kinds)]](u) for k, u in enumerate(us)])
+            return compile_graph(total, us)
+
+    def _predict(self, points, raw=False):
+        """The network's output at each point; P(class 1) for classification unless raw."""
+        outs = self._run_probe(points)[0]
+        if not raw and self.task == "classification" and self.config.loss == "bce":
+            outs = [sigmoid(z) for z in outs]  # logits to P(class 1)
+        return outs
+
+    def _bounds(self):
+        xs = [p[0] for p in self.X]
+        pad = 0.1 * (max(xs) - min(xs)) or 1.0
+        bounds = [min(xs) - pad, max(xs) + pad]
+        if len(self.X[0]) == 2:
+            ys = [p[1] for p in self.X]
+            pad = 0.1 * (max(ys) - min(ys)) or 1.0
+            bounds += [min(ys) - pad, max(ys) + pad]
+        else:
+            pad = 0.1 * (max(self.y) - min(self.y)) or 1.0
+            bounds += [min(self.y) - pad, max(self.y) + pad]
+        return bounds
+
+    def picture(self):
+        """What the page draws: heatmap or curve, the curves' latest point, the network."""
+        x0, x1, y0, y1 = self._bounds()
+        if len(self.X[0]) == 2:
+            grid = [[x0 + (x1 - x0) * i / (GRID - 1), y0 + (y1 - y0) * j / (GRID - 1)]
+                    for j in range(GRID) for i in range(GRID)]
+            field = {"kind": "heatmap", "n": GRID,
+                     "values": [round(p, 4) for p in self._predict(grid)]}
+        else:
+            grid = [[x0 + (x1 - x0) * i / (CURVE - 1)] for i in range(CURVE)]
+            field = {"kind": "curve", "x": [g[0] for g in grid],
+                     "values": [round(v, 4) for v in self._predict(grid)]}
+        field["bounds"] = [x0, x1, y0, y1]
+        if self.measured is None:  # no step yet: measure on all the data
+            self.measured = self.trainer.evaluate()
+        loss, accuracy = self.measured
+        self.history.append([self.steps, loss, accuracy])
+        if len(self.history) > LIMITS["history"]:
+            self.history = self.history[::2]  # thin evenly: the whole run stays visible
+        return {"type": "frame", "step": self.steps, "epoch": self.epoch, "loss": loss,
+                "accuracy": accuracy, "field": field,
+                "network": self._network(self._saturation()), "point": self.history[-1]}
+
+    def _saturation(self):
+        """For each sigmoid/tanh neuron, the share of the saturation points where its
+        local derivative is below SATURATED (None for other neurons)."""
+        marks = [[None] * len(layer.neurons) for layer in self.model.layers]
+        if self._derivatives is None:
+            return marks
+        nets = self._run_probe(self._saturation_points)[1]
+        _, locals_ = self._derivatives([u for row in nets for u in row])
+        count, points = len(self._squashing), len(self._saturation_points)
+        for j, (li, ni) in enumerate(self._squashing):
+            flat = sum(abs(locals_[k * count + j]) < SATURATED for k in range(points))
+            marks[li][ni] = round(flat / points, 3)
+        return marks
+
+    def _network(self, saturation):
+        grads = self.gradient[2] if self.gradient else None
+        layers, k = [], 0
+        for li, layer in enumerate(self.model.layers):
+            neurons = []
+            for ni, neuron in enumerate(layer.neurons):
+                n = len(neuron.w)
+                entry = {"w": [_round(w.data) for w in neuron.w], "b": _round(neuron.b.data),
+                         "saturated": saturation[li][ni]}
+                if grads:
+                    entry["dw"] = [_round(g) for g in grads[k:k + n]]
+                    entry["db"] = _round(grads[k + n])
+                k += n + 1
+                neurons.append(entry)
+            layers.append({"activation": layer.neurons[0].activation, "neurons": neurons})
+        return {"inputs": len(self.X[0]), "layers": layers}
+
+    def setup(self):
+        """The first message after (re)configuring: data, settings and limits."""
+        return {"type": "setup", "settings": self.settings,
+                "resolved": {"lr": self.config.lr, "loss": self.config.loss,
+                             "batch": self.batch, "task": self.task},
+                "X": self.X, "y": self.y, "limits": LIMITS}
+
+    # ------------------------------------------------------------ derivations
+    def _replay(self):
+        """The latest step again on the eager engine: the batch's graphs after backward(),
+        with the weights that step saw (before any step: the first batch at the current
+        weights). Returns (model copy holding the batch's grads, the points, the loss)."""
+        if self.gradient is None:
+            weights = [p.data for p in self.params]
+            chosen = list(range(self.batch))
+        else:
+            weights, chosen = self.gradient[0], self.gradient[1]
+        copy = model_from_dict(model_to_dict(self.model))
+        for p, w in zip(copy.parameters(), weights):
+            p.data = w
+        with paused_gc():
+            loss = LOSSES[self.config.loss].function([[copy(self.X[i])] for i in chosen],
+                                                     [self.y[i] for i in chosen])
+            loss.backward()
+        return copy, chosen, loss
+
+    def _per_point(self):
+        """(nn.neuron_backward's loss name, the factor from one point's cost to the batch's
+        mean cost C): bce with logits is the mean of the points' costs (1/N); mse's
+        (o - y)^2 is twice the quadratic cost 1/2 (y - o)^2 whose delta rule nn.backprop
+        states (2/N)."""
+        if self.config.loss == "bce":
+            return "bce_with_logits", 1.0
+        return "sse", 2.0
+
+    def _neuron(self, layer, neuron):
+        layer = _int(layer, "layer", 1, len(self.model.layers))
+        neuron = _int(neuron, "neuron", 1, len(self.model.layers[layer - 1].neurons))
+        return layer, neuron
+
+    def weight_derivation(self, layer, neuron, source):
+        """dC/dw for the weight from `source` (1-based input or neuron of the layer
+        before, or 0 for the bias) into neuron `neuron` of layer `layer`: each point's
+        o_i and delta_j from nn.neuron_backward, their sum, and the engine's batch grad."""
+        layer, neuron = self._neuron(layer, neuron)
+        fan_in = len(self.model.layers[layer - 1].neurons[0].w)
+        source = _int(source, "source", 0, fan_in)
+        copy, chosen, loss = self._replay()
+        target = copy.layers[layer - 1].neurons[neuron - 1]
+        param = target.b if source == 0 else target.w[source - 1]
+        per_point, factor = self._per_point()
+        rows, rule = [], None
+        for sample in chosen:
+            result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point)
+            delta = result.deltas[layer][neuron - 1]
+            o = 1.0 if source == 0 else result.outs[layer - 1][source - 1]
+            rows.append([sample, o, delta, o * delta])
+            if rule is None:
+                rule = next(step.rule for step in result.steps
+                            if step.kind == ("bias" if source == 0 else "weight")
+                            and step.layer == layer and step.neuron == neuron - 1
+                            and step.what.endswith(param.label))
+        scale = factor / len(chosen)
+        return {"type": "weight", "layer": layer, "neuron": neuron, "source": source,
+                "name": param.label, "rule": rule, "value": param.data, "rows": rows,
+                "factor": factor, "sum": scale * math.fsum(r[3] for r in rows),
+                "grad": param.grad, "optimizer": self.settings["optimizer"],
+                "lr": self.config.lr, "loss": loss.data, "loss_name": self.config.loss,
+                "after_step": self.gradient is not None, "batch": len(chosen)}
+
+    def neuron_derivation(self, layer, neuron, sample_index=0):
+        """One neuron's delta on one point of the batch: nn.neuron_backward's rule, with
+        its numbers (each checked there against the engine)."""
+        layer, neuron = self._neuron(layer, neuron)
+        copy, chosen, _ = self._replay()
+        sample_index = _int(sample_index, "point", 0, len(chosen) - 1)
+        sample = chosen[sample_index]
+        per_point, factor = self._per_point()
+        result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point,
+                                 digits=6)
+        step = next(s for s in result.steps
+                    if s.kind == "delta" and s.layer == layer and s.neuron == neuron - 1)
+        n = copy.layers[layer - 1].neurons[neuron - 1]
+        net, out = result.nets[layer][neuron - 1], result.outs[layer][neuron - 1]
+        slope = activation_slope(n.activation, net, out)[0]
+        return {"type": "neuron", "layer": layer, "neuron": neuron, "name": n.name,
+                "sample": sample, "sample_index": sample_index, "batch": len(chosen),
+                "activation": n.activation, "net": net, "out": out, "local": slope,
+                "delta": step.value, "engine": step.engine, "line": step.line(6),
+                "rule": step.rule, "numbers": step.numbers, "loss_name": per_point,
+                "factor": factor, "target": self.y[sample],
+                "output_layer": layer == len(copy.layers),
+                "after_step": self.gradient is not None}
