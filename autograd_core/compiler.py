@@ -24,8 +24,10 @@ import math
 import operator
 import re
 
-from .engine import Value, _check_data, _describe, topological_order, value_sum, weighted_sum
-from .ops import local_formula, op_info, relu, sigmoid, softplus
+from . import ops as _ops
+from .engine import (Value, _check_data, _describe, _METHODS, topological_order, value_sum,
+                     weighted_sum)
+from .ops import exponent_of, op_info, python_source
 
 __all__ = ["compile", "CompiledGraph"]
 
@@ -39,20 +41,15 @@ HEADER = """\
 """
 
 
-# Everything the generated code can see: the functions its formulas call, no builtins.
-_NAMESPACE = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "fsum": math.fsum,
-              "sigmoid": sigmoid, "relu": relu, "softplus": softplus}
-# The table shows the textbook log(1 + exp(a)); generated code calls the stable helper.
-_FORWARD_OVERRIDES = {"softplus": "softplus(a)"}
+# Everything the generated code can see: the functions its formulas call (the same
+# float vocabulary the engine's methods use), no builtins.
+_NAMESPACE = dict(_ops.FLOAT_FUNCTIONS, fsum=math.fsum, int=int)
 _RESERVED = set(_NAMESPACE) | {"inputs", "forward_backward", "sum"}
 
 # Readable stems for unlabelled results, by op.
 _STEMS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "neg": "neg", "**n": "pow",
           "**": "pow", "wsum": "net", "sum": "total"}
 
-# The engine operation for each op, to replay a failing call eagerly (see _replay).
-_EAGER = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "neg": operator.neg, "**": operator.pow}
 
 
 class _Names:
@@ -87,25 +84,14 @@ def _literal(x) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-_OPERAND = re.compile(r"^(a|b|out|n|[wxa]_\d+|[wxa]_i)$")
-
-
-@functools.lru_cache(maxsize=None)
-def _template(formula: str) -> str:
-    """The formula with each operand name as a {field}: parsed once, filled many times."""
-    tree = ast.parse(formula, mode="eval").body
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and _OPERAND.match(node.id):
-            node.id = f"__slot_{node.id}__"
-    return re.sub(r"__slot_(\w+?)__", r"{\1}", ast.unparse(tree))
-
-
-def _fill(formula: str, names: dict) -> str:
-    return _template(formula).format_map(names)
-
-
-def _exponent(op_name):
-    return float(op_name[2:])
+def _user_function(function, extra):
+    """A name under which generated code can call a user's Python function."""
+    for name, known in extra.items():
+        if known is function:
+            return name
+    name = f"_user_{len(extra) + 1}"
+    extra[name] = function
+    return name
 
 
 class CompiledGraph:
@@ -118,13 +104,14 @@ class CompiledGraph:
     returns the output. `.source` is the generated code.
     """
 
-    def __init__(self, source, inputs, root, order, watching=False):
+    def __init__(self, source, inputs, root, order, watch=(), extra=None):
         self.source = source
         self.inputs = tuple(inputs)
         self.watched_values = []  # the watched nodes' values from the latest call
-        self._watching = watching
+        self._watch = tuple(watch)
+        self._watching = bool(watch)
         self._root, self._order = root, order
-        namespace = dict(_NAMESPACE, __builtins__={})
+        namespace = dict(_NAMESPACE, __builtins__={}, **(extra or {}))
         exec(builtins_compile(source, "<autograd_core.compile>", "exec"), namespace)
         self._function = namespace["forward_backward"]
 
@@ -135,19 +122,18 @@ class CompiledGraph:
         values = self._check(values)
         try:
             if self._watching:
-                out, grads, self.watched_values = self._function(values)
+                out, grads, watched = self._function(values)
             else:
                 out, grads = self._function(values)
-        except (ArithmeticError, ValueError, TypeError) as error:
-            self._replay(values, error)
-            raise  # unreachable: _replay always raises
-        if type(out) is not float or out - out != 0.0:
-            # inf, nan or a complex number: an operation left the reals or overflowed
-            self._replay(values, None)
-        for value, grad in zip(self.inputs, grads):
-            if grad - grad != 0.0:
-                raise OverflowError(f"compiled graph: the gradient of {value.label or 'an input'}"
-                                    f" is {grad!r}: a chain-rule product overflowed")
+        except (ArithmeticError, ValueError, TypeError):
+            return self._replay(values)  # the engine's own error for the failing op
+        if type(out) is not float or out - out != 0.0 or \
+                any(g - g != 0.0 for g in grads):
+            # inf, nan or a complex number somewhere: the engine says where, or gives
+            # the finite answer (0 * inf from a branch that does not matter is 0)
+            return self._replay(values)
+        if self._watching:
+            self.watched_values = watched
         return out, grads
 
     def backward(self):
@@ -174,37 +160,41 @@ class CompiledGraph:
                                            f"({self.inputs[i].label or 'unlabelled'})")
         return values
 
-    def _replay(self, values, error):
-        """Run the graph through the engine on these values, which raises the engine's own
-        error for the operation that failed; if it does not, say what went wrong here."""
+    def _replay(self, values):
+        """Run the graph through the engine on these values: it raises the engine's own
+        error for the operation or chain-rule step that failed, or gives its answer.
+        Leaves that are not inputs are constants, as in the compiled code."""
+        from .functional import grad
         new = dict(zip(map(id, self.inputs), values))
         made = {}
         for node in self._order:
             if not node.parents:
-                made[id(node)] = Value(new.get(id(node), node.data))
+                key = id(node)
+                made[key] = Value(new.get(key, node.data), label=node.label, requires_grad=key in new)
                 continue
             made[id(node)] = _eager(node, [made[id(p)] for p in node.parents])
-        why = f": {error}" if error is not None else ""
-        raise ArithmeticError(f"compiled graph: a value left the finite reals{why}; "
-                              "run the graph with the engine to see where")
+        root = made[id(self._root)]
+        inputs = [made[id(v)] for v in self.inputs]
+        grads = grad(root, inputs)
+        if self._watching:
+            self.watched_values = [made[id(v)].data for v in self._watch]
+        return root.data, grads
 
 
 builtins_compile = compile  # the name `compile` below is this module's
 
 
 def _eager(node, parents):
-    """The engine's operation `node.op` applied to new parent Values."""
-    op_name = node.op
-    if op_name in _EAGER:
-        return _EAGER[op_name](*parents)
-    if op_name.startswith("**"):
-        return parents[0] ** _exponent(op_name)
-    if op_name == "wsum":
+    """The engine operation `node.op` applied to new parent Values."""
+    info = op_info(node.op)
+    if info.name == "wsum":
         k = (len(parents) - 1) // 2
         return weighted_sum(parents[:k], parents[k:2 * k], parents[-1])
-    if op_name == "sum":
+    if info.name == "sum":
         return value_sum(parents)
-    return getattr(parents[0], op_name)()  # exp, log, tanh, sigmoid, relu, softplus
+    if info.parameter:
+        return parents[0]._pow_constant(exponent_of(node.op))
+    return _METHODS[info.name](*parents)
 
 
 def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noqa: A001
@@ -251,11 +241,13 @@ def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noq
                              f"got {_describe(value)}")
     for node in order:
         op_info(node.op) if node.parents else None  # unknown ops fail here, clearly
-    return CompiledGraph(_generate(root, inputs, order, watch), inputs, root, order,
-                         bool(watch))
+    extra = {}
+    return CompiledGraph(_generate(root, inputs, order, watch, extra), inputs, root, order,
+                         watch, extra)
 
 
-def _generate(root, inputs, order, watch=()):
+def _generate(root, inputs, order, watch=(), extra=None):
+    extra = {} if extra is None else extra
     names = _Names()
     variable = {}     # id(node) -> its identifier, for nodes that depend on an input
     expression = {}   # id(node) -> the ast for its value (a Name or a constant)
@@ -272,7 +264,7 @@ def _generate(root, inputs, order, watch=()):
             continue
         name = variable[key] = names.new(node.label, _STEMS.get(op_info(node.op).name, node.op))
         expression[key] = name
-        forward.append(f"{name} = {_forward(node, expression)}")
+        forward.append(f"{name} = {_forward(node, expression, extra)}")
 
     backward, assigned = [], set()
     out = variable.get(id(root))
@@ -286,7 +278,7 @@ def _generate(root, inputs, order, watch=()):
         for index, parent in enumerate(node.parents):
             if id(parent) not in variable:
                 continue  # a constant: its gradient is not asked for
-            term = _term(node, index, upstream, expression)
+            term = _term(node, index, upstream, expression, extra)
             target = "d_" + variable[id(parent)]
             if target in assigned:
                 backward.append(f"{target} += {term}")
@@ -312,7 +304,18 @@ def _generate(root, inputs, order, watch=()):
     return "\n".join(lines) + "\n"
 
 
-def _forward(node, expression):
+def _operand_names(node, expression):
+    """{a, b, n, out: source text} for a node of a unary or binary op."""
+    info = op_info(node.op)
+    names = dict(zip("ab", (expression[id(p)] for p in node.parents)))
+    if info.parameter:
+        names["n"] = _literal(exponent_of(node.op))
+    if id(node) in expression:
+        names["out"] = expression[id(node)]
+    return names
+
+
+def _forward(node, expression, extra):
     """Source for node's value from its parents' expressions, by the table's formula.
 
     The n-ary sums are written with fsum, the exactly rounded sum the engine uses, so
@@ -323,40 +326,42 @@ def _forward(node, expression):
     parents = [expression[id(p)] for p in node.parents]
     if info.name == "wsum":  # sum(w_i * x_i) + b
         k = (len(parents) - 1) // 2
-        products = [_fill("w_i * x_i", {"w_i": w, "x_i": x})
-                    for w, x in zip(parents[:k], parents[k:2 * k])]
+        products = [f"{w} * {x}" for w, x in zip(parents[:k], parents[k:2 * k])]
         return f"fsum(({', '.join(products)},)) + {parents[-1]}"
     if info.name == "sum":  # a_1 + a_2 + ... + a_k
         return f"fsum(({', '.join(parents)},))"
-    names = dict(zip("ab", parents))
-    if info.name == "**n":
-        names["n"] = _literal(_exponent(node.op))
-    return _fill(_FORWARD_OVERRIDES.get(info.name, info.forward), names)
+    names = _operand_names(node, expression)
+    if not isinstance(info.forward, str):
+        args = [names[k] for k in ("a", "b", "n")[:info.arity] if k in names]
+        return f"{_user_function(info.forward, extra)}({', '.join(args)})"
+    return python_source(info.forward, names)
 
 
-def _term(node, index, upstream, expression):
-    """d_node * (d node / d parents[index]) as source, by the table's local formula."""
+def _term(node, index, upstream, expression, extra):
+    """d_node * (d node / d parents[index]) as source, by the table's local formula:
+    the same expression the engine's method evaluates, so the numbers are the same."""
     info = op_info(node.op)
     parents = node.parents
-    if info.name == "**n":
-        n = _exponent(node.op)
-        formula = "0" if n == 0.0 else info.derivatives[0]  # d(a**0)/da = 0, even at a = 0
-        names = {"a": expression[id(parents[0])], "n": _literal(n)}
+    if info.name == "wsum":
+        partner = _ops.wsum_partner(index, len(parents))
+        local = "1" if partner < 0 else expression[id(parents[partner])]
+    elif info.name == "sum":
+        local = "1"
     else:
-        operand, formula = local_formula(node.op, index, len(parents))
-        names = {"out": expression[id(node)]}
-        if info.name == "wsum":  # the formula names one w_j or x_j: its partner operand
-            k = (len(parents) - 1) // 2
-            if formula.startswith(("w_", "x_")):
-                j = int(formula[2:]) - 1
-                names[formula] = expression[id(parents[j if formula[0] == "w" else k + j])]
+        formula = info.derivatives[index]
+        names = _operand_names(node, expression)
+        if isinstance(formula, str):
+            if formula in ("1", "-1"):
+                local = formula
+            else:
+                local = python_source(formula, names)
         else:
-            names.update(zip("ab", (expression[id(p)] for p in parents)))
-    if formula == "1":
+            args = [names[k] for k in ("a", "b")[:info.arity]] + [names["out"]]
+            local = f"{_user_function(formula, extra)}({', '.join(args)})"
+    if local == "1":
         return upstream
-    if formula == "-1":
+    if local == "-1":
         return "-" + upstream
-    local = _fill(formula, names)
     if not (local.isidentifier() or _is_number(local)):
         local = f"({local})"
     return f"{upstream} * {local}"

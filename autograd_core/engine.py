@@ -6,56 +6,56 @@ then in the forward pass, how much it changes when each of them changes
 operation: it walks the graph from the output back to the inputs and applies the chain
 rule, dL/dparent += dL/dnode * dnode/dparent. That loop is `Value.backward` below.
 
-Each operation is one method; the `@op` line above it records the same formulas as text
-in the table in `ops.py`, which the step-through, the pictures and the compiler read.
+Every operation is declared once, as formula text, in the table in `ops.py`; for
+multiplication the declaration is
+
+    Op("*", forward="a * b", derivatives={"a": "b", "b": "a"}, method="__mul__")
+
+and the method the engine runs is written from it (see `_method_source` below):
+
+    def __mul__(self, other):
+        a, b = self.data, other.data
+        out = a * b                 # the forward formula
+        d_a = b                     # d out / d a
+        d_b = a                     # d out / d b
+        return _node(out, (self, other), (d_a, d_b), "*")
+
+plus the checks that make bad math an error naming the operation. After `backward()`
+come the details: constants, the checks, the n-ary sums and the graph walk.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import numbers
 
-from .ops import op, relu as _relu, sigmoid as _sigmoid, softplus as _softplus
+from . import ops as _ops
+from .ops import OPS, Op, op_info
 
-__all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc"]
+__all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc",
+           "declare", "maximum", "minimum", "NonFiniteGradientError"]
 
-_INF = math.inf
-
-
-def _describe(x) -> str:
-    return f"{x!r} ({type(x).__name__})"
-
-
-def _check_data(data, what="Value"):
-    """The float a user's number stands for, or a one-line error saying what is wrong."""
-    if type(data) is float and data - data == 0.0:
-        return data  # the common case first: the Real check below is slow (an ABC)
-    if isinstance(data, bool) or not isinstance(data, (int, float)):
-        raise TypeError(f"{what} needs an int or float, got {_describe(data)}; "
-                        "convert it with float(...)")
-    try:
-        data = float(data)
-    except OverflowError:  # an int beyond the float range
-        raise ValueError(f"{what} needs a finite number, got an int of {len(str(abs(data)))} "
-                         "digits, too large for a float") from None
-    if data != data or data in (_INF, -_INF):
-        raise ValueError(f"{what} needs a finite number, got {data!r}")
-    return data
-
-
-def _overflow(op_name, *operands):
-    shown = ", ".join(repr(x) for x in operands[:4])
-    if len(operands) > 4:
-        shown += f", ... ({len(operands)} operands)"
-    return OverflowError(f"{op_name}: the result of {op_name} on {shown} is too large for a float")
+_INF, _NAN = math.inf, math.nan
 
 
 class Value:
-    """A scalar in a computation graph, with its gradient."""
+    """A scalar in a computation graph, with its gradient.
+
+    Value(x) is a variable: it gets a gradient. Value(x, requires_grad=False) is a
+    constant: drawn in pictures, but it receives no gradient and no chain-rule step (a
+    plain number used in an operation becomes one). A result needs a gradient when any
+    of its parents does.
+    """
 
     __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
+    requires_grad = True       # per class: Constant below says False; no per-node cost
+    __array_ufunc__ = None     # numpy scalars on the left defer to our reflected methods
 
-    def __init__(self, data, label=""):
+    def __new__(cls, data=0.0, label="", requires_grad=True):
+        return object.__new__(cls if requires_grad else Constant)
+
+    def __init__(self, data, label="", requires_grad=True):
         self.data = _check_data(data)
         self.grad = 0.0
         self.parents = ()
@@ -65,180 +65,65 @@ class Value:
             raise TypeError(f"Value label must be a str, got {_describe(label)}")
         self.label = label
 
-    def __repr__(self):
-        label = f", label={self.label!r}" if self.label else ""
-        op_name = f", op={self.op!r}" if self.op else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{op_name}{label})"
-
-    # ----------------------------------------------------------------- operations
-    # Each method computes its result and the local derivatives from plain floats and
-    # hands both to _node. A plain number operand becomes a constant leaf, so the graph
-    # shows it and parents/local_grads stay the same length.
-
-    @op("+", "a + b", a="1", b="1")
-    def __add__(self, other):
-        other = other if type(other) is Value else _constant(other, "+")
-        out = self.data + other.data
-        if out - out != 0.0:  # inf - inf is nan: the sum overflowed
-            raise _overflow("+", self.data, other.data)
-        return _node(out, (self, other), _ONE_ONE, "+")
-
-    @op("-", "a - b", a="1", b="-1")
-    def __sub__(self, other):
-        other = other if type(other) is Value else _constant(other, "-")
-        out = self.data - other.data
-        if out - out != 0.0:
-            raise _overflow("-", self.data, other.data)
-        return _node(out, (self, other), _ONE_MINUS_ONE, "-")
-
-    @op("*", "a * b", a="b", b="a")
-    def __mul__(self, other):
-        other = other if type(other) is Value else _constant(other, "*")
-        a, b = self.data, other.data
-        out = a * b
-        if out - out != 0.0:
-            raise _overflow("*", a, b)
-        return _node(out, (self, other), (b, a), "*")
-
-    @op("/", "a / b", a="1 / b", b="-a / b**2")
-    def __truediv__(self, other):
-        other = other if type(other) is Value else _constant(other, "/")
-        a, b = self.data, other.data
-        if b == 0.0:
-            raise ZeroDivisionError(f"/: division by zero: {a!r} / {b!r}")
-        out = a / b
-        d_a, d_b = 1.0 / b, -out / b
-        if d_a - d_a != 0.0 or d_b - d_b != 0.0:  # a tiny b: 1/b or a/b^2 overflowed
-            raise _overflow("/", a, b)
-        return _node(out, (self, other), (d_a, d_b), "/")
-
-    @op("neg", "-a", a="-1", symbol="-")
-    def __neg__(self):
-        return _node(-self.data, (self,), _MINUS_ONE, "neg")
-
-    @op("**n", "a ** n", a="n * a**(n - 1)", symbol="**",
-        doc="a power with a constant exponent n (a plain number)")
-    def _pow_constant(self, n):
-        a = self.data
-        out = _power(a, n, "**")
-        if n == 0.0:
-            local = 0.0
-        elif a == 0.0 and n < 1.0:
-            raise ValueError(f"**: the derivative of a**{n!r} is infinite at a=0.0; "
-                             "keep the base away from 0")
-        else:
-            local = _power_derivative(a, n, n)
-        # Integral exponents print as "**2"; others keep repr so the op string is exact.
-        exponent = repr(int(n)) if n == int(n) and abs(n) < 1e15 else repr(n)
-        return _node(out, (self,), (local,), "**" + exponent)
-
-    @op("**", "a ** b", a="b * a**(b - 1)", b="out * log(a)",
-        doc="a power whose exponent is a Value")
-    def _pow_value(self, other):
-        a, b = self.data, other.data
-        out = _power(a, b, "**")
-        if a < 0.0:
-            raise ValueError(f"**: d(a**b)/db = a**b * ln(a) is undefined for the negative "
-                             f"base a={a!r}; use a plain number as the exponent")
-        if a == 0.0:
-            if b < 1.0:
-                raise ValueError(f"**: the derivative of a**{b!r} is infinite at a=0.0; "
-                                 "keep the base away from 0")
-            d_b = 0.0  # a**b * ln(a) -> 0 as a -> 0+ for b > 0
-        else:
-            d_b = out * math.log(a)
-        d_a = _power_derivative(a, b, b)
-        if d_b - d_b != 0.0:
-            raise OverflowError(f"**: its derivative a**b * ln(a) at a={a!r}, b={b!r} is too "
-                                "large for a float")
-        return _node(out, (self, other), (d_a, d_b), "**")
-
-    def __pow__(self, exponent):
-        if type(exponent) is Value:
-            return self._pow_value(exponent)
-        return self._pow_constant(_check_data(exponent, "** exponent"))
-
-    @op("exp", "exp(a)", a="out")
-    def exp(self):
-        try:
-            out = math.exp(self.data)
-        except OverflowError:
-            raise OverflowError(f"exp: exp({self.data!r}) is too large for a float "
-                                "(inputs above 709.78 overflow)") from None
-        return _node(out, (self,), (out,), "exp")
-
-    @op("log", "log(a)", a="1 / a")
-    def log(self):
-        a = self.data
-        if a <= 0.0:
-            raise ValueError(f"log: log is only defined for positive numbers, got {a!r}")
-        local = 1.0 / a
-        if local == _INF:
-            raise OverflowError(f"log: its derivative 1/a at a={a!r} is too large for a float; "
-                                "keep the input away from 0")
-        return _node(math.log(a), (self,), (local,), "log")
-
-    @op("tanh", "tanh(a)", a="1 - out**2")
-    def tanh(self):
-        out = math.tanh(self.data)  # saturates to +-1.0, never overflows
-        return _node(out, (self,), (1.0 - out * out,), "tanh")
-
-    @op("sigmoid", "sigmoid(a)", a="out * (1 - out)", symbol="σ")
-    def sigmoid(self):
-        out = _sigmoid(self.data)
-        return _node(out, (self,), (out * (1.0 - out),), "sigmoid")
-
-    @op("relu", "relu(a)", a="1 if a > 0 else 0")
-    def relu(self):
-        a = self.data
-        return _node(_relu(a), (self,), _ONE if a > 0.0 else _ZERO, "relu")
-
-    @op("softplus", "log(1 + exp(a))", a="sigmoid(a)")
-    def softplus(self):
-        """log(1 + e^a), computed so that it never overflows (see ops.softplus)."""
-        a = self.data
-        return _node(_softplus(a), (self,), (_sigmoid(a),), "softplus")
-
-    # Reflected forms keep the operands in the order the user wrote them.
-    def __radd__(self, other):
-        return _constant(other, "+") + self
-
-    def __rsub__(self, other):
-        return _constant(other, "-") - self
-
-    def __rmul__(self, other):
-        return _constant(other, "*") * self
-
-    def __rtruediv__(self, other):
-        return _constant(other, "/") / self
-
-    def __rpow__(self, other):
-        return _constant(other, "**")._pow_value(self)
-
-    # ------------------------------------------------------------- the chain rule
     def backward(self):
-        """Fill in d self / d node as `.grad` on every node of the graph."""
-        # Non-leaf grads show this pass only (the ordering zeroes them); leaves accumulate.
-        order = _operation_order(self)
-        if self.parents:
-            self.grad = 1.0
-        else:
-            self.grad += 1.0
+        """Fill in d self / d node as `.grad` on every node that needs a gradient."""
+        if not self.requires_grad:
+            return  # a constant: nothing in its graph needs a gradient
+        order = _backward_order(self)          # each node after all of its parents
+        leaves = []
+        for node in order:
+            if node.parents:
+                node.grad = 0.0                # intermediates show this pass only
+            else:
+                leaves.append(node)            # leaves accumulate across calls
+        before = [leaf.grad for leaf in leaves]
+        self.grad = 1.0 if self.parents else self.grad + 1.0
         with paused_gc():
             for node in reversed(order):
                 upstream = node.grad
                 if upstream == 0.0:
                     continue  # every contribution would be zero
                 # Chain rule: dL/dparent += dL/dnode * dnode/dparent.
-                parents, local_grads = node.parents, node.local_grads
-                if len(parents) == 2:  # most nodes: the loop below unrolled, twice as fast
-                    parents[0].grad += local_grads[0] * upstream
-                    parents[1].grad += local_grads[1] * upstream
-                else:
-                    for parent, local in zip(parents, local_grads):
+                for parent, local in zip(node.parents, node.local_grads):
+                    if parent.requires_grad:
                         parent.grad += local * upstream
+        for leaf in leaves:
+            if leaf.grad - leaf.grad != 0.0:   # inf or nan somewhere: find out where
+                _careful_backward(self, order, leaves, before)
+                break
 
-    # ------------------------------------------------------------------- display
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        op_name = f", op={self.op!r}" if self.op else ""
+        constant = ", constant" if not self.requires_grad else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{op_name}{label}{constant})"
+
+    # The operations (__add__, __mul__, log, ...) are written from their declarations
+    # by _install below. The reflected forms keep the operands in the order written.
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        return self._pow_constant(_check_data(exponent, "** exponent"))
+
+    # Comparisons look at .data and give a bool, for control flow (`if x > 0:`). `==`
+    # and hash stay identity: Values are graph nodes, kept in sets and dicts by the
+    # graph walks, and two nodes holding equal numbers are still two nodes.
+    def __lt__(self, other):
+        return self.data < _compared(other, "<")
+
+    def __le__(self, other):
+        return self.data <= _compared(other, "<=")
+
+    def __gt__(self, other):
+        return self.data > _compared(other, ">")
+
+    def __ge__(self, other):
+        return self.data >= _compared(other, ">=")
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter shows a Value as the picture of its graph (text if it cannot)."""
         bundle = {"text/plain": repr(self)}
@@ -251,14 +136,206 @@ class Value:
         return bundle
 
 
+class Constant(Value):
+    """A Value that receives no gradient: `Value(x, requires_grad=False)`."""
+
+    __slots__ = ()
+    requires_grad = False
+
+
+# ------------------------------------------------------------------ the graph walk
+
+def _backward_order(root: Value) -> list:
+    """The nodes under `root` that need a gradient, each after all of its parents.
+
+    The textbook depth-first topological sort, with an explicit stack (no recursion, so
+    a chain of a million nodes works): a node is expanded once, and a marker pushed
+    beneath its parents emits it when they are all done.
+    """
+    if not root.requires_grad:
+        return []
+    order, visited = [], set()
+    stack = [root]
+    with paused_gc():
+        while stack:
+            node = stack.pop()
+            if node is _EMIT:
+                order.append(stack.pop())  # every parent is in the order by now
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append(node)
+            stack.append(_EMIT)
+            for parent in node.parents:
+                if parent in visited or not parent.requires_grad:
+                    continue
+                if parent.parents:
+                    stack.append(parent)
+                else:  # a leaf has no parents to wait for
+                    visited.add(parent)
+                    order.append(parent)
+    return order
+
+
+_EMIT = object()  # on the stack: "the node beneath me is done"
+
+
+def topological_order(root: Value) -> list:
+    """Every node reachable from `root` once (constants too), each after its parents."""
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order needs a Value, got {_describe(root)}")
+    order, expanded, emitted = [], set(), set()
+    stack = [root]
+    with paused_gc():
+        while stack:
+            node = stack.pop()
+            if node in emitted:
+                continue
+            if node in expanded:
+                emitted.add(node)
+                order.append(node)
+                continue
+            expanded.add(node)
+            stack.append(node)
+            for parent in node.parents:
+                if parent not in expanded:
+                    stack.append(parent)
+    return order
+
+
+# ------------------------------------------------------- gradients that are not finite
+
+class NonFiniteGradientError(OverflowError):
+    """A gradient became inf or nan; the message names the first chain-rule step."""
+
+
+def chain_rule(root, order):
+    """{node: d root / d node} over `order` (from _backward_order), by the chain rule.
+
+    The careful form of backward()'s loop: a contribution whose local derivative is
+    exactly 0 is 0 even when the upstream gradient is inf (relu's dead side, a branch
+    that does not matter), and the first step that makes a gradient inf or nan is kept,
+    so that an error can name it. Returns (grads, first_bad_step or None).
+    """
+    grads = {root: 1.0}
+    first_bad, number = None, 0
+    for node in reversed(order):
+        upstream = grads.get(node, 0.0)
+        if upstream == 0.0:
+            continue
+        for index, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            if not parent.requires_grad:
+                continue
+            number += 1
+            if local == 0.0:
+                continue
+            contribution = local * upstream
+            total = grads.get(parent, 0.0) + contribution
+            grads[parent] = total
+            if first_bad is None and total - total != 0.0:
+                first_bad = (number, node, index, upstream, local, contribution, total)
+    return grads, first_bad
+
+
+def describe_node(node) -> str:
+    """A node in words for error messages: its label or op, and its value."""
+    if node.label:
+        return f"{node.label!r} (= {node.data!r})"
+    if node.parents:
+        return f"the {node.op!r} node (= {node.data!r})"
+    return f"the {'input' if node.requires_grad else 'constant'} {node.data!r}"
+
+
+def non_finite_error(first_bad, where="backward", leaf=None, value=None):
+    """The error for a gradient that is not finite: which one, and the first chain-rule
+    step (the node, its operand, the numbers) that made a gradient inf or nan."""
+    number, node, index, upstream, local, contribution, total = first_bad
+    parent = node.parents[index]
+    which = f"the gradient of {describe_node(leaf)} is {value!r}" if leaf is not None \
+        else "a gradient is not finite"
+    return NonFiniteGradientError(
+        f"{where}: {which}: it first went wrong at chain-rule step {number}, from "
+        f"{describe_node(node)} into its operand {index + 1}, {describe_node(parent)}: "
+        f"{upstream!r} * local derivative {local!r} = {contribution!r}, making that "
+        f"gradient {total!r}; rescale the inputs or constants so the products stay "
+        "within about 1e308")
+
+
+def _careful_backward(root, order, leaves, before):
+    """Redo backward() with chain_rule: assign its grads, or leave the leaves as they
+    were before the call and raise an error naming the first step that went wrong."""
+    grads, first_bad = chain_rule(root, order)
+    for node in order:
+        if node.parents:
+            node.grad = grads.get(node, 0.0)
+    totals = [grad + grads.get(leaf, 0.0) for leaf, grad in zip(leaves, before)]
+    for leaf, total in zip(leaves, totals):
+        if total - total != 0.0:
+            for undo, grad in zip(leaves, before):
+                undo.grad = grad
+            raise non_finite_error(first_bad, "backward", leaf, total)
+    for leaf, total in zip(leaves, totals):
+        leaf.grad = total
+
+
+# -------------------------------------------------------------- numbers coming in
+
+def _describe(x) -> str:
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 3000:
+        return f"an int of about {int(x.bit_length() * 0.30103) + 1} digits (int)"
+    try:
+        text = repr(x)
+    except Exception:  # a repr that fails must not hide the real error
+        text = object.__repr__(x)
+    if len(text) > 80:
+        text = text[:60] + "..."
+    return f"{text} ({type(x).__name__})"
+
+
+def _is_number(x) -> bool:
+    """Integers and floating-point numbers of any library (numpy's too), as floats.
+
+    Not bool (True + x is a bug, not a number), not Fraction (a rational converts to
+    float inexactly), not Decimal or complex.
+    """
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return False
+    return isinstance(x, numbers.Integral) or not isinstance(x, numbers.Rational)
+
+
+def _check_data(data, what="Value"):
+    """The float a user's number stands for, or a one-line error saying what is wrong."""
+    if type(data) is float and data - data == 0.0:
+        return data  # the common case first: the Real check below is slow (an ABC)
+    if not _is_number(data) or type(data).__name__ == "bool_":
+        raise TypeError(f"{what} needs an int or float, got {_describe(data)}; "
+                        "convert it with float(...)")
+    try:
+        number = float(data)
+    except OverflowError:  # an int beyond the float range
+        bits = int(data).bit_length()
+        digits = len(str(abs(int(data)))) if bits < 10000 else int(bits * 0.30103) + 1
+        about = "" if bits < 10000 else "about "
+        raise ValueError(f"{what} needs a finite number, got an int of {about}{digits} "
+                         "digits, too large for a float (above about 1.8e308)") from None
+    if number - number != 0.0:
+        raise ValueError(f"{what} needs a finite number, got {number!r}")
+    return number
+
+
+def _compared(other, symbol):
+    if isinstance(other, Value):
+        return other.data
+    return _check_data(other, f"{symbol}: a Value compared with")
+
+
 _new = object.__new__
-_ONE, _ZERO, _MINUS_ONE = (1.0,), (0.0,), (-1.0,)
-_ONE_ONE, _ONE_MINUS_ONE = (1.0, 1.0), (1.0, -1.0)
 
 
-def _node(data, parents, local_grads, op_name):
+def _node(data, parents, local_grads, op_name, needs_grad=True):
     """A result node; skips __init__'s checks because the operation made the data."""
-    out = _new(Value)
+    out = _new(Value if needs_grad else Constant)
     out.data = data
     out.grad = 0.0
     out.parents = parents
@@ -269,47 +346,196 @@ def _node(data, parents, local_grads, op_name):
 
 
 def _constant(x, op_name):
-    """A plain number used in an operation, as a leaf (errors name the operation)."""
+    """A plain number used in an operation, as a constant leaf (errors name the op)."""
     if type(x) is float and x - x == 0.0:
-        return _node(x, (), (), "")  # the common case: a finite float needs no checks
+        return _node(x, (), (), "", False)  # the common case: a finite float
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
+    if not _is_number(x) or type(x).__name__ == "bool_":
         raise TypeError(f"{op_name}: cannot combine a Value with {_describe(x)}; "
                         "use an int, float or Value")
-    return _node(_check_data(x, f"{op_name} operand"), (), (), "")
+    return _node(_check_data(x, f"{op_name} operand"), (), (), "", False)
 
 
-def _power_derivative(a, n, factor):
-    """factor * a**(n - 1), or an error that says it is the derivative that overflowed."""
-    try:
-        local = factor * _power(a, n - 1.0, "**")
-    except OverflowError:
-        local = math.inf
-    if local - local != 0.0:
-        raise OverflowError(f"**: its derivative {factor!r} * a**({n!r} - 1) at a={a!r} is too "
-                            "large for a float; keep the base away from 0")
-    return local
+# ---------------------------------------------------------- operations from the table
+# For each declared op, the method's source is written from its formula text (with
+# ops.python_source, which compile() uses too) and run once here.
+
+_FAILURES = (ArithmeticError, ValueError)
 
 
-def _power(a, n, op_name):
-    if a < 0.0 and n != int(n):
-        raise ValueError(f"{op_name}: a negative base to a non-integer power is not a real "
-                         f"number: {a!r} ** {n!r}")
-    try:
-        out = a ** n
-    except ZeroDivisionError:
-        raise ZeroDivisionError(f"{op_name}: 0.0 to the negative power {n!r} "
-                                "divides by zero") from None
-    except OverflowError:
-        raise _overflow(op_name, a, n) from None
-    if out - out != 0.0:
-        raise _overflow(op_name, a, n)
-    return out
+def _shown(*numbers_):
+    shown = ", ".join(repr(x) for x in numbers_[:4])
+    if len(numbers_) > 4:
+        shown += f", ... ({len(numbers_)} operands)"
+    return shown
 
 
-@op("wsum", "sum(w_i * x_i) + b", w_i="x_i", x_i="w_i", b="1", symbol="Σwx+b",
-    doc="a neuron's net input: weights, inputs and bias in one node")
+def _domain_error(info, check, a=None, b=None, n=None):
+    message = check.message.format(a=repr(a), b=repr(b), n=_ops._number_text(n)
+                                   if n is not None else None)
+    return check.error(f"{info.name if not info.parameter else '**'}: {message}")
+
+
+def _overflow(info, operands, error=None):
+    name = "**" if info.parameter else info.name
+    if info.overflow_hint and len(operands) == 1:
+        return OverflowError(f"{name}: {name}({operands[0]!r}) is too large for a float "
+                             f"({info.overflow_hint})")
+    if isinstance(error, ValueError) and not isinstance(error, OverflowError):
+        return ValueError(f"{name}: not defined at {_shown(*operands)} ({error})")
+    return OverflowError(f"{name}: the result of {name} on {_shown(*operands)} is too "
+                         "large for a float")
+
+
+def _derivative_overflow(info, index, operands):
+    name = "**" if info.parameter else info.name
+    operand = info.operands[index]
+    formula = info.derivatives[index]
+    formula = formula if isinstance(formula, str) else f"d{name}/d{operand}"
+    values = ", ".join(f"{k}={v!r}" for k, v in zip(info.operands + ("n",), operands))
+    return OverflowError(f"{name}: its derivative d out/d{operand} = {formula} at {values} "
+                         "is too large for a float; keep the inputs away from where it "
+                         "blows up")
+
+
+def _formula_call(info, which, operands):
+    """Source calling a user's Python function instead of formula text."""
+    return f"_fn_{which}({', '.join(operands)})"
+
+
+def _method_source(info: Op) -> str:
+    """The Python source of the engine's method for one declared operation."""
+    binary = info.arity == 2
+    names = ("a", "b")[:info.arity] + (("n",) if info.parameter else ())
+    this = ("self", "other")
+    lines = [f"def method(self{', other' if binary else ''}{', n' if info.parameter else ''}):"]
+    if binary:
+        lines.append("    if type(other) is not Value:")
+        lines.append("        other = _constant(other, OP_NAME)")
+        lines.append("    a, b = self.data, other.data")
+        lines.append("    needs_grad = self.requires_grad or other.requires_grad")
+    else:
+        lines.append("    a = self.data")
+        lines.append("    needs_grad = self.requires_grad")
+    args = ", ".join(f"{k}={k}" for k in names)
+    for i, check in enumerate(info.checks):
+        lines.append(f"    if {_ops.python_source(check.condition)}:")
+        lines.append(f"        raise _domain_error(INFO, INFO.checks[{i}], {args})")
+    forward = (_ops.python_source(info.forward) if isinstance(info.forward, str)
+               else _formula_call(info, "forward", names))
+    lines += ["    try:", f"        out = {forward}",
+              "    except _FAILURES as error:",
+              f"        raise _overflow(INFO, ({', '.join(names)},), error) from None",
+              "    if out - out != 0.0:",
+              f"        raise _overflow(INFO, ({', '.join(names)},))"]
+    for i, operand in enumerate(info.operands):
+        text = info.derivatives[i]
+        formula = (_ops.python_source(text) if isinstance(text, str)
+                   else _formula_call(info, f"d{i}", names + ("out",)))
+        lines.append(f"    if {this[i]}.requires_grad:")
+        for j, check in enumerate(info.derivative_checks.get(operand, ())):
+            lines.append(f"        if {_ops.python_source(check.condition)}:")
+            lines.append(f"            raise _domain_error(INFO, "
+                         f"INFO.derivative_checks[{operand!r}][{j}], {args})")
+        lines += ["        try:", f"            d_{operand} = {formula}",
+                  "        except _FAILURES:", f"            d_{operand} = _INF",
+                  f"        if d_{operand} - d_{operand} != 0.0:",
+                  f"            raise _derivative_overflow(INFO, {i}, ({', '.join(names)},))",
+                  "    else:  # a constant: its derivative is shown, never needed",
+                  "        try:", f"            d_{operand} = {formula}",
+                  "        except _FAILURES:", f"            d_{operand} = _NAN"]
+    parents = "(self, other)" if binary else "(self,)"
+    locals_ = "(" + ", ".join(f"d_{k}" for k in info.operands) + ("," if not binary else "") + ")"
+    op_name = "OP_NAME + _ops._number_text(n)" if info.parameter else "OP_NAME"
+    lines.append(f"    return _node(out, {parents}, {locals_}, {op_name}, needs_grad)")
+    return "\n".join(lines) + "\n"
+
+
+def _install(info: Op):
+    """Write the op's method from its declaration and attach it to Value."""
+    if info.nary:
+        return None
+    namespace = dict(_ops.FLOAT_FUNCTIONS, Value=Value, _constant=_constant, _node=_node,
+                     _FAILURES=_FAILURES, _INF=_INF, _NAN=_NAN, _ops=_ops, int=int,
+                     _domain_error=_domain_error, _overflow=_overflow,
+                     _derivative_overflow=_derivative_overflow, INFO=info,
+                     OP_NAME="**" if info.parameter else info.name)
+    if not isinstance(info.forward, str):
+        namespace["_fn_forward"] = info.forward
+    for i, text in enumerate(info.derivatives):
+        if not isinstance(text, str):
+            namespace[f"_fn_d{i}"] = text
+    exec(compile(_method_source(info), f"<operation {info.name}>", "exec"), namespace)
+    method = namespace["method"]
+    method.__name__ = method.__qualname__ = info.method or info.name
+    method.__doc__ = info.doc
+    if info.parameter:
+        setattr(Value, "_pow_constant", method)
+    elif info.method:
+        setattr(Value, info.method, method)
+    if info.reflected:
+        def reflected(self, other, _method=method, _name=info.name):
+            return _method(_constant(other, _name), self)
+        reflected.__name__ = info.reflected
+        setattr(Value, info.reflected, reflected)
+    return method
+
+
+def _apply_function(method, name):
+    def apply(*operands):
+        first = operands[0] if isinstance(operands[0], Value) else _constant(operands[0], name)
+        return method(first, *operands[1:])
+    return apply
+
+
+def declare(name, forward, derivatives, symbol=None, function=None, method=None,
+            checks=(), derivative_checks=None, doc=""):
+    """Declare a new operation; returns a function that applies it to Values or numbers.
+
+        softsign = declare("softsign", forward="a / (1 + abs(a))",
+                           derivatives={"a": "1 / (1 + abs(a)) ** 2"})
+        y = softsign(x)
+
+    forward and each derivative are formula text over a (and b), out and the vocabulary
+    in ops.py (exp, log, sin, cos, tanh, sqrt, abs, sigmoid, softplus, where), or plain
+    Python functions of the operands' floats (derivatives also get `out` last); with
+    text, the op also works in compile(), in grad(create_graph=True) and in SymPy.
+    It then works everywhere a built-in op does: backward, gradcheck, trace, pictures,
+    step-through, compile. `function` names it in expressions (`chainrule grad`);
+    `method` also attaches it to Value (`x.softsign()`).
+    """
+    if not isinstance(derivatives, dict):
+        if callable(derivatives) or isinstance(derivatives, str):
+            derivatives = [derivatives]
+        derivatives = dict(zip("ab", derivatives))
+    if method and hasattr(Value, method):
+        raise ValueError(f"Value already has a method called {method!r}")
+    info = _ops.register(Op(name, forward, derivatives, symbol=symbol, function=function,
+                            method=method, checks=checks, derivative_checks=derivative_checks,
+                            doc=doc or f"declared by the user: out = {forward}", user=True))
+    method = _METHODS[name] = _install(info)
+    return _apply_function(method, name)
+
+
+def undeclare(name):
+    """Remove a user's declaration (and its Value method): mostly for tests."""
+    info = _ops.unregister(name)
+    _METHODS.pop(name, None)
+    if info.method and info.user and info.method in Value.__dict__:
+        delattr(Value, info.method)
+    return info
+
+
+_METHODS = {info.name: _install(info) for info in list(OPS.values())}
+maximum = _apply_function(_METHODS["maximum"], "maximum")
+minimum = _apply_function(_METHODS["minimum"], "minimum")
+maximum.__doc__ = "maximum(a, b): the larger, as a node; at a tie each side gets half."
+minimum.__doc__ = "minimum(a, b): the smaller, as a node; at a tie each side gets half."
+
+
+# ------------------------------------------------------------------ the n-ary sums
+
 def weighted_sum(weights, inputs, bias):
     """sum(w_i * x_i) + b as one node with parents (w_1..w_k, x_1..x_k, b).
 
@@ -329,13 +555,14 @@ def weighted_sum(weights, inputs, bias):
     try:
         out = math.fsum(map(float.__mul__, ws, xs)) + bias.data
     except OverflowError:  # fsum's own message does not say which operation
-        raise _overflow("wsum", *ws, *xs) from None
+        raise _overflow(OPS["wsum"], ws + xs) from None
     if out - out != 0.0:
-        raise _overflow("wsum", *ws, *xs)
-    return _node(out, weights + inputs + (bias,), (*xs, *ws, 1.0), "wsum")
+        raise _overflow(OPS["wsum"], ws + xs)
+    parents = weights + inputs + (bias,)
+    needs_grad = any(p.requires_grad for p in parents)
+    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad)
 
 
-@op("sum", "a_1 + a_2 + ... + a_k", a_i="1", symbol="Σ", doc="the sum of many terms")
 def value_sum(terms):
     """The sum of many Values (or numbers) as one node, each local derivative 1."""
     parents = tuple(t if type(t) is Value else _constant(t, "sum") for t in terms)
@@ -344,68 +571,11 @@ def value_sum(terms):
     try:
         out = math.fsum(p.data for p in parents)
     except OverflowError:
-        raise _overflow("sum", *(p.data for p in parents)) from None
+        raise _overflow(OPS["sum"], [p.data for p in parents]) from None
     if out - out != 0.0:
-        raise _overflow("sum", *(p.data for p in parents))
-    return _node(out, parents, (1.0,) * len(parents), "sum")
-
-
-def topological_order(root: Value) -> list[Value]:
-    """Every node reachable from `root` once, each after all of its parents.
-
-    Depth first with an explicit stack, so the depth of the graph is not limited by
-    Python's recursion limit. A node is pushed once to be expanded and pushed again,
-    beneath its parents, to be emitted after them.
-    """
-    if not isinstance(root, Value):
-        raise TypeError(f"topological_order needs a Value, got {_describe(root)}")
-    order = []
-    emitted = set()
-    expanded = set()
-    stack = [root]
-    with paused_gc():
-        while stack:
-            node = stack.pop()
-            if node in emitted:
-                continue
-            if node in expanded:
-                emitted.add(node)
-                order.append(node)
-                continue
-            expanded.add(node)
-            stack.append(node)
-            for parent in node.parents:
-                if parent not in expanded:
-                    stack.append(parent)
-    return order
-
-
-def _operation_order(root: Value) -> list[Value]:
-    """The non-leaf nodes under `root`, each after its parents, their grads set to 0.0.
-
-    backward() needs no leaves in its order (they only receive gradient) and zeroes every
-    non-leaf grad anyway, so that zero is the visited mark: a new float object 0.0 for
-    "expanded" and another for "emitted", told apart by identity. No sets, nothing stored
-    per node beyond the grad it gets anyway. Otherwise as topological_order.
-    """
-    expanded, emitted = float(0), float(0)  # new objects, distinct from every grad
-    order = []
-    stack = [root] if root.parents else []
-    while stack:
-        node = stack.pop()
-        mark = node.grad
-        if mark is emitted:
-            continue
-        if mark is expanded:
-            node.grad = emitted
-            order.append(node)
-            continue
-        node.grad = expanded
-        stack.append(node)
-        for parent in node.parents:
-            if parent.parents and parent.grad is not emitted:
-                stack.append(parent)
-    return order
+        raise _overflow(OPS["sum"], [p.data for p in parents])
+    needs_grad = any(p.requires_grad for p in parents)
+    return _node(out, parents, (1.0,) * len(parents), "sum", needs_grad)
 
 
 class paused_gc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .engine import Value, topological_order
+from .engine import Value, _backward_order, non_finite_error
 from .ops import local_formula, op_info
 
 __all__ = ["Step", "trace_backward"]
@@ -20,7 +20,9 @@ class Step:
         self.index = index            # parent is node.parents[index]
         self.local = local            # d node / d parent, from the forward pass
         self.upstream = upstream      # d root / d node, complete at this moment
-        self.contribution = upstream * local
+        # A local derivative of exactly 0 passes nothing back, even from an infinite
+        # upstream gradient (relu's dead side): the rule backward() follows too.
+        self.contribution = 0.0 if local == 0.0 else upstream * local
 
     @property
     def formula(self) -> str:
@@ -46,21 +48,37 @@ def trace_backward(root: Value):
 
     Each step's contribution is added to its parent's grad before the step is yielded,
     so a consumer sees the gradient filling in; after the last step every grad equals
-    what `backward()` gives (steps whose upstream is 0 are shown too).
+    what `backward()` gives (steps whose upstream is 0 are shown too). Constants get no
+    step. A gradient that ends up inf or nan raises NonFiniteGradientError after the
+    last step, naming the first step that made one, as backward() does.
     """
-    order = topological_order(root)
+    if not isinstance(root, Value):
+        raise TypeError(f"trace_backward needs a Value, got {type(root).__name__}")
+    order = _backward_order(root)
     for node in order:
         if node.parents:
             node.grad = 0.0
+    if not root.requires_grad:
+        return
     if root.parents:
         root.grad = 1.0
     else:
         root.grad += 1.0
     number = 0
+    first_bad = None
     for node in reversed(order):
         upstream = node.grad
         for index, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            if not parent.requires_grad:
+                continue
             number += 1
             step = Step(number, node, parent, index, local, upstream)
             parent.grad += step.contribution
+            if first_bad is None and parent.grad - parent.grad != 0.0:
+                first_bad = (number, node, index, upstream, local, step.contribution,
+                             parent.grad)
             yield step
+    if first_bad is not None:
+        for node in order:
+            if not node.parents and node.grad - node.grad != 0.0:
+                raise non_finite_error(first_bad, "trace_backward", node, node.grad)

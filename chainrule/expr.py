@@ -1,10 +1,16 @@
 """A safe parser for the little expressions `chainrule grad` differentiates.
 
 The text is parsed by Python's `ast` and then walked against a whitelist: numbers,
-variable names, `+ - * / **`, unary `-` and `+`, parentheses, and calls of exp, log,
-tanh, sigmoid and relu with one argument. Nothing is ever evaluated by Python: the walk
-builds `autograd_core.Value` nodes directly, so the graph the student sees is the
-expression they wrote.
+variable names, the constants pi and e, `+ - * / **`, unary `-` and `+`, parentheses,
+and calls of the functions declared in the op table (`autograd_core.ops`: exp, log, sin,
+..., maximum(a, b)), each with its number of arguments. Nothing is ever evaluated by
+Python: `build` makes `autograd_core.Value` nodes directly, so the graph the student sees
+is the expression they wrote, and `evaluate` computes the same parsed expression over any
+other backend (floats, SymPy symbols, ...):
+
+    parsed = parse("sigmoid(w*x + b)")
+    evaluate(parsed, {"w": 0.5, "x": 2.0, "b": -1.0}, backend("floats"))
+    evaluate(parsed, sympy_symbols, backend("sympy"))
 
 Every rejected input raises `ExpressionError`, which knows the column it is about, so
 the command can print the expression with a caret under the offending part.
@@ -15,13 +21,28 @@ from __future__ import annotations
 import ast
 import math
 import re
+import warnings
 
 from autograd_core import Value
+from autograd_core import ops as _ops
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError", "Expression",
-           "parse", "parse_assignments", "build"]
+__all__ = ["functions", "constants", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError",
+           "Expression", "parse", "parse_assignments", "build", "evaluate", "backend"]
 
-FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
+
+def functions() -> dict:
+    """{name: number of arguments} of the functions an expression may call: every op in
+    the table that declares a name in expressions (so a new declaration adds one)."""
+    return {name: info.arity for name, info in _ops.expression_functions().items()}
+
+
+def constants() -> dict:
+    """The named constants an expression may use (pi, e), from the op table."""
+    return dict(_ops.CONSTANTS)
+
+
+def _function_list():
+    return ", ".join(functions())
 MAX_LENGTH = 1000     # longer than any expression a class writes on a board
 MAX_DEPTH = 200       # nesting; keeps the walk far below Python's recursion limit
 WINDOW = 72           # columns of a long expression shown around an error
@@ -105,7 +126,11 @@ def parse(text: str) -> Expression:
         raise ExpressionError(f"the expression contains {what}; write it on one line",
                               text, bad.start(), bad.start() + 1)
     try:
-        tree = ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            # "1in x" is a SyntaxWarning (invalid decimal literal): make it our error
+            # line rather than a warning printed before it.
+            warnings.simplefilter("error", SyntaxWarning)
+            tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
         raise _syntax_error(text, error) from None
     except (RecursionError, MemoryError, ValueError):
@@ -164,9 +189,12 @@ def _check(text, node, names, depth):
     if isinstance(node, ast.Constant):
         _constant_value(text, node)
     elif isinstance(node, ast.Name):
-        if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function: call it with one argument, "
-                                  f"e.g. {node.id}(x)", text, *_span(text, node))
+        if node.id in functions():
+            example = "x, y" if functions()[node.id] == 2 else "x"
+            raise ExpressionError(f"{node.id} is a function: call it, e.g. {node.id}({example})",
+                                  text, *_span(text, node))
+        if node.id in constants():
+            return
         if node.id not in names:
             names.append(node.id)
     elif isinstance(node, ast.BinOp):
@@ -190,23 +218,27 @@ def _check(text, node, names, depth):
         _check_call(text, node, names, depth)
     else:
         raise ExpressionError(f"{_describe(node)} is not allowed; use numbers, variables, "
-                              f"+ - * / **, parentheses and {', '.join(FUNCTIONS)}",
+                              f"+ - * / **, parentheses, pi, e and {_function_list()}",
                               text, *_span(text, node))
 
 
 def _check_call(text, node, names, depth):
     if not isinstance(node.func, ast.Name):
-        raise ExpressionError(f"only the functions {', '.join(FUNCTIONS)} can be called",
+        raise ExpressionError(f"only the functions {_function_list()} can be called",
                               text, *_span(text, node.func))
     name = node.func.id
-    if name not in FUNCTIONS:
+    known = functions()
+    if name not in known:
         raise ExpressionError(f"unknown function {name}; the functions are "
-                              f"{', '.join(FUNCTIONS)}", text, *_span(text, node.func))
-    if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+                              f"{_function_list()}", text, *_span(text, node.func))
+    arity = known[name]
+    if node.keywords or len(node.args) != arity or \
+            any(isinstance(a, ast.Starred) for a in node.args):
         count = len(node.args) + len(node.keywords)
-        raise ExpressionError(f"{name} takes exactly one argument, got {count}",
-                              text, *_span(text, node))
-    _check(text, node.args[0], names, depth + 1)
+        wanted = "exactly one argument" if arity == 1 else f"exactly {arity} arguments"
+        raise ExpressionError(f"{name} takes {wanted}, got {count}", text, *_span(text, node))
+    for argument in node.args:
+        _check(text, argument, names, depth + 1)
 
 
 def _describe(node) -> str:
@@ -274,7 +306,8 @@ def build(expression: Expression, values: dict, root_label=None, sources=None):
     its message, which names the operation. `sources`, if given, receives
     {node: its text} for the unlabelled intermediate nodes, for a legend of n1, n2, ...
     """
-    leaves = {name: Value(values[name], label=name) for name in expression.names}
+    leaves = {name: Value(values[name], label=name) for name in expression.names
+              if name not in constants()}
     texts = {}
     _count_texts(expression.text, expression.tree, texts)
     root = _build(expression.text, expression.tree, leaves, texts,
@@ -307,13 +340,16 @@ def _negated_number(node):
 
 
 def _build(text, node, leaves, texts, sources):
+    # Numbers and pi, e are constants: drawn, but they get no gradient and no step.
     if isinstance(node, ast.Constant):
-        return Value(_constant_value(text, node))
+        return Value(_constant_value(text, node), requires_grad=False)
     if isinstance(node, ast.Name):
-        return leaves[node.id]
+        if node.id in leaves:
+            return leaves[node.id]
+        return Value(constants()[node.id], label=node.id, requires_grad=False)
     sign, literal = _negated_number(node)
     if sign is not None:
-        return Value(sign * _constant_value(text, literal))
+        return Value(sign * _constant_value(text, literal), requires_grad=False)
     if isinstance(node, ast.UnaryOp):
         operand = _build(text, node.operand, leaves, texts, sources)
         if isinstance(node.op, ast.UAdd):
@@ -333,9 +369,10 @@ def _build(text, node, leaves, texts, sources):
             method = {"+": left.__add__, "-": left.__sub__, "*": left.__mul__,
                       "/": left.__truediv__, "**": left.__pow__}[symbol]
             operation = lambda: method(right)  # noqa: E731
-    else:  # a checked call: one of FUNCTIONS with one argument
-        argument = _build(text, node.args[0], leaves, texts, sources)
-        operation = getattr(argument, node.func.id)
+    else:  # a checked call of a declared function
+        arguments = [_build(text, a, leaves, texts, sources) for a in node.args]
+        apply = _value_functions()[node.func.id]
+        operation = lambda: apply(*arguments)  # noqa: E731
     try:
         out = operation()
     except (ValueError, ZeroDivisionError, OverflowError) as error:
@@ -348,3 +385,103 @@ def _build(text, node, leaves, texts, sources):
     else:
         sources[out] = label
     return out
+
+
+# ------------------------------------------------------- any backend: evaluate
+
+def _value_functions():
+    """Each declared function applied to Values by the engine."""
+    from autograd_core.engine import _METHODS, _apply_function
+    return {name: _apply_function(_METHODS[info.name], info.name)
+            for name, info in _ops.expression_functions().items()}
+
+
+def _sympy_functions():
+    try:
+        import sympy
+    except ImportError:
+        raise ImportError("the sympy backend needs SymPy: pip install 'chainrule[symbolic]'") \
+            from None
+    return {"exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
+            "tanh": sympy.tanh, "sqrt": sympy.sqrt, "abs": sympy.Abs,
+            "sigmoid": lambda z: 1 / (1 + sympy.exp(-z)),
+            "softplus": lambda z: sympy.log(1 + sympy.exp(z)),
+            "relu": lambda z: sympy.Max(z, 0), "maximum": sympy.Max, "minimum": sympy.Min,
+            "where": lambda c, x, y: sympy.Piecewise((x, c), (y, True))}
+
+
+def backend(name: str) -> dict:
+    """The functions and constants of a backend for `evaluate`: "values" (the engine's
+    Values: what `build` uses), "floats" (math) or "sympy" (SymPy expressions; needs the
+    symbolic extra). A dict: function names -> callables, plus "pi" and "e"."""
+    if name == "values":
+        table = dict(_value_functions())
+        table.update({k: Value(v, label=k, requires_grad=False) for k, v in constants().items()})
+    elif name == "floats":
+        table = dict(_ops.FLOAT_FUNCTIONS)
+        table.update({info.function: _float_function(info)
+                      for info in _ops.expression_functions().values()
+                      if info.function not in table})
+        table.update(constants())
+    elif name == "sympy":
+        import sympy
+        table = _sympy_functions()
+        table.update({"pi": sympy.pi, "e": sympy.E})
+    else:
+        raise ValueError(f"unknown backend {name!r}; use values, floats or sympy")
+    return table
+
+
+def _float_function(info):
+    """A declared op as a function of floats, from its forward formula."""
+    def apply(*operands):
+        names = dict(zip(("a", "b"), operands))
+        if not isinstance(info.forward, str):
+            return info.forward(*operands)
+        return _ops.evaluate(info.forward, dict(_ops.FLOAT_FUNCTIONS, **names,
+                                                where=lambda c, x, y: x if c else y))
+    return apply
+
+
+def evaluate(expression: Expression, variables: dict, functions_=None, number=float):
+    """The parsed expression computed over any backend.
+
+    variables: each variable name -> a backend value (a float, a Value, a SymPy symbol);
+    functions_: each function name (and pi, e) -> the backend's callable or value, as
+    `backend(name)` gives (default: floats); number: turns a literal into the backend's
+    number (default float; SymPy may prefer sympy.Rational or sympy.Float).
+    The operators + - * / ** and unary - are the backend values' own.
+    """
+    table = backend("floats") if functions_ is None else functions_
+    missing = [name for name in expression.names if name not in variables]
+    if missing:
+        raise ExpressionError(f"no value for the variable{'s' if len(missing) > 1 else ''} "
+                              f"{', '.join(missing)}")
+    return _evaluate(expression.tree, variables, table, number)
+
+
+def _evaluate(node, variables, table, number):
+    if isinstance(node, ast.Constant):
+        return number(node.value)
+    if isinstance(node, ast.Name):
+        if node.id in variables:
+            return variables[node.id]
+        return table[node.id]
+    if isinstance(node, ast.UnaryOp):
+        operand = _evaluate(node.operand, variables, table, number)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    if isinstance(node, ast.BinOp):
+        left = _evaluate(node.left, variables, table, number)
+        right = _evaluate(node.right, variables, table, number)
+        symbol = _BINARY[type(node.op)]
+        if symbol == "+":
+            return left + right
+        if symbol == "-":
+            return left - right
+        if symbol == "*":
+            return left * right
+        if symbol == "/":
+            return left / right
+        return left ** right
+    arguments = [_evaluate(a, variables, table, number) for a in node.args]
+    return table[node.func.id](*arguments)

@@ -223,5 +223,5 @@ def test_division_by_a_subnormal_raises_instead_of_an_inf_derivative():
 def test_huge_int_and_tiny_log_input_have_clear_messages():
     with pytest.raises(ValueError, match="401 digits"):
         Value(10 ** 400)
-    with pytest.raises(OverflowError, match="derivative 1/a"):
+    with pytest.raises(OverflowError, match="derivative d out/da = 1 / a"):
         Value(1e-320).log()

@@ -5,15 +5,16 @@ import math
 import pytest
 
 from autograd_core import OPS, Value, op_info, value_sum, weighted_sum
-from autograd_core.ops import local_formula, relu, sigmoid
+from autograd_core.ops import FLOAT_FUNCTIONS, local_formula
 
-NAMES = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sigmoid": sigmoid,
-         "relu": relu, "sum": sum}
+# The table's text evaluated over floats through the public accessor, with `where` as a
+# plain function (both branches computed: fine at these points).
+NAMES = dict(FLOAT_FUNCTIONS, where=lambda c, x, y: x if c else y, sum=sum)
 
 
 def evaluate(formula, **names):
-    # Test-only evaluation of our own table's text, with no builtins available.
-    return eval(formula, {"__builtins__": {}}, {**NAMES, **names})  # noqa: S307
+    from autograd_core.ops import evaluate as evaluate_text
+    return evaluate_text(formula, {**NAMES, **names})
 
 
 NODES = [
@@ -22,7 +23,10 @@ NODES = [
     lambda: -Value(1.5), lambda: Value(1.5) ** 3, lambda: Value(1.5) ** -0.5,
     lambda: Value(1.5) ** Value(0.7), lambda: Value(0.4).exp(), lambda: Value(0.4).log(),
     lambda: Value(0.4).tanh(), lambda: Value(0.4).sigmoid(), lambda: Value(0.4).relu(),
-    lambda: Value(-0.4).relu(), lambda: Value(0.4).softplus(),
+    lambda: Value(-0.4).relu(), lambda: Value(0.4).softplus(), lambda: Value(0.4).sin(),
+    lambda: Value(0.4).cos(), lambda: Value(0.4).sqrt(), lambda: abs(Value(-0.4)),
+    lambda: __import__("autograd_core").maximum(Value(0.4), Value(0.3)),
+    lambda: __import__("autograd_core").minimum(Value(0.4), Value(0.3)),
 ]
 
 
@@ -69,7 +73,8 @@ def test_unknown_op_is_a_clear_error():
 def test_table_renders_as_markdown():
     from autograd_core.ops import as_markdown
     text = as_markdown()
-    assert "| `*` | `a * b` | `d out/da = b, d out/db = a` |" in text
+    assert "| `*` | `a * b` | `d out/da = b, d out/db = a` |  |" in text
+    assert "| `sin` | `sin(a)` | `d out/da = cos(a)` | `sin(x)` |" in text
 
 
 def test_python_m_autograd_core_prints_the_whole_table():
@@ -84,7 +89,7 @@ def test_python_m_autograd_core_prints_the_whole_table():
 def test_readme_shows_the_current_op_table():
     import pathlib
     from autograd_core.ops import as_markdown
-    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index("a test keeps it current -->\n") + len("a test keeps it current -->\n")
     end = readme.index("\n<!-- end of the op table -->")
     assert readme[start:end] == as_markdown(), "README's op table is stale: paste python -m autograd_core"
