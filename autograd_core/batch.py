@@ -39,7 +39,7 @@ import math
 from .compiler import _STEMS, _literal, _Names
 from .compiler import compile as _compile_graph
 from .engine import Value, _check_data, _describe, topological_order
-from .ops import local_formula, op_info
+from .ops import exponent_of, local_formula, op_info
 from .ops import sigmoid as _float_sigmoid
 
 __all__ = ["compile_batch", "BatchCompiledGraph", "REDUCTIONS"]
@@ -89,7 +89,27 @@ def compile_batch(root, params, batch, reduce="mean"):
         import numpy
     except ImportError:
         numpy = None
+    if numpy is not None and not all(map(_as_arrays, {node.op for node in order if node.parents})):
+        numpy = None  # an op declared with Python functions runs sample by sample
     return BatchCompiledGraph(root, params, batch, reduce, order, numpy)
+
+
+_ARRAY_NAMES = frozenset({"a", "b", "out", "n", "where", "exp", "log", "tanh", "sin", "cos",
+                          "sqrt", "abs", "sigmoid", "softplus", "relu"})
+
+
+def _as_arrays(op_name):
+    """Whether the op's declaration is formula text this module can run over arrays
+    (a user's op declared with Python functions is not)."""
+    info = op_info(op_name)
+    if info.name in ("wsum", "sum"):
+        return True
+    texts = (info.forward,) + tuple(info.derivatives)
+    if not all(isinstance(text, str) for text in texts):
+        return False
+    names = {node.id for text in texts for node in ast.walk(_parsed(text))
+             if isinstance(node, ast.Name)}
+    return names <= _ARRAY_NAMES
 
 
 def _leaf_list(values, what):
@@ -343,21 +363,72 @@ def _np_namespace(np):
 
 
 class _ToArrays(ast.NodeTransformer):
-    """Formula text -> numpy source: operand names become the given source text and
-    Python's `x if c else y` becomes where(c, x, y) (over arrays both are computed)."""
+    """Formula text -> numpy source: operand names become the given source text, a
+    condition or arithmetic on numbers alone is worked out here (so `where(2 == 0, 0,
+    2 * a ** (2 - 1))` for a square reads `2 * a ** 1`), and Python's `x if c else y`
+    (an older table's spelling) becomes where(c, x, y)."""
 
     def __init__(self, names):
         self.names = names
 
     def visit_Name(self, node):
         if node.id in self.names:
-            return ast.Name(id=self.names[node.id], ctx=ast.Load())
+            return ast.parse(self.names[node.id], mode="eval").body
         return node
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
-        return ast.Call(func=ast.Name(id="where", ctx=ast.Load()),
-                        args=[node.test, node.body, node.orelse], keywords=[])
+        return self._where(node.test, node.body, node.orelse)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "where" and len(node.args) == 3:
+            return self._where(*node.args)
+        return node
+
+    def _where(self, test, body, orelse):
+        known = _number(test)
+        if known is not None:
+            return body if known else orelse
+        return ast.Call(func=ast.Name(id="where", ctx=ast.Load()), args=[test, body, orelse],
+                        keywords=[])
+
+    def visit_BinOp(self, node):
+        return self._fold(self.generic_visit(node))
+
+    def visit_UnaryOp(self, node):
+        return self._fold(self.generic_visit(node))
+
+    def visit_Compare(self, node):
+        return self._fold(self.generic_visit(node))
+
+    @staticmethod
+    def _fold(node):
+        value = _number(node)
+        if value is None or isinstance(node, ast.UnaryOp) and _number(node.operand) is not None \
+                and value < 0:
+            return node  # -1 stays a negation, which unparse parenthesises where needed
+        if isinstance(value, bool):
+            return ast.Constant(value)
+        if value < 0:
+            return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
+        return ast.Constant(value)
+
+
+def _number(node):
+    """The value of an expression of numbers alone, else None."""
+    for part in ast.walk(node):
+        if not isinstance(part, (ast.Constant, ast.BinOp, ast.UnaryOp, ast.Compare,
+                                 ast.operator, ast.unaryop, ast.cmpop, ast.expr_context)):
+            return None
+        if isinstance(part, ast.Constant) and not isinstance(part.value, (int, float)):
+            return None
+    try:
+        value = eval(_builtin_compile(ast.Expression(body=node), "<fold>", "eval"),  # noqa: S307
+                     {"__builtins__": {}})
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return value if isinstance(value, (int, float)) and value == value else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -365,10 +436,15 @@ def _parsed(text):
     return ast.parse(text, mode="eval").body
 
 
+@functools.lru_cache(maxsize=4096)
+def _array_source_cached(text, names):
+    tree = _ToArrays(dict(names)).visit(ast.parse(text, mode="eval").body)
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
 def _array_source(text, names):
-    """The formula as numpy source, each operand replaced by an atomic expression."""
-    import copy
-    return ast.unparse(_ToArrays(names).visit(copy.deepcopy(_parsed(text))))
+    """The formula as numpy source, each operand replaced by the given source text."""
+    return _array_source_cached(text, tuple(sorted(names.items())))
 
 
 def _is_atomic(text):
@@ -614,7 +690,7 @@ class _NumpyWriter:
     def _formula_forward(self, node, names):
         info = op_info(node.op)
         if info.name == "**n":
-            names["n"] = _literal(float(node.op[2:]))
+            names["n"] = _literal(exponent_of(node.op))
         return _array_source(info.forward, names)
 
     def _whole_group(self, node):
@@ -701,14 +777,7 @@ class _NumpyWriter:
     def _local(self, node, index, names, batch_names=()):
         """d node / d parents[index] as array source, from the table's formula, and
         whether it differs from sample to sample (mentions an operand in batch_names)."""
-        info = op_info(node.op)
-        if info.name == "**n":
-            formula = info.derivatives[0]
-            names = dict(names, n=_literal(float(node.op[2:])))
-            if float(node.op[2:]) == 0.0:
-                formula = "0"
-        else:
-            formula = local_formula(node.op, index, len(node.parents))[1]
+        formula = local_formula(node.op, index, len(node.parents))[1]  # **n: n filled in
         mentioned = {n.id for n in ast.walk(_parsed(formula)) if isinstance(n, ast.Name)}
         return _array_source(formula, names), bool(mentioned & set(batch_names))
 
