@@ -151,6 +151,7 @@ class BatchCompiledGraph:
             exec(_builtin_compile(self.source, "<autograd_core.compile batch>", "exec"),
                  namespace)
             self._function = namespace["forward_backward"]
+            _keep_freed_memory()
 
     def __repr__(self):
         return (f"BatchCompiledGraph({len(self.params)} params, {len(self.batch)} placeholders, "
@@ -303,6 +304,32 @@ class BatchCompiledGraph:
 
 _builtin_compile = compile
 
+# glibc's malloc gives each freed array of more than a few hundred KB back to the system
+# and takes it again, page by page, on the next step: a batch of 10,000 rows frees some
+# 25 MB of temporaries per step, and re-faulting them cost as much system time as the
+# step's arithmetic in the benchmark. Asking malloc (once per process, when the first
+# numpy batch graph is compiled) to keep up to this much freed memory for reuse makes
+# that system time vanish. It is process-wide and glibc-only; elsewhere it is skipped.
+KEEP_FREED_BYTES = 256 * 2 ** 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_malloc_tuned = []
+
+
+def _keep_freed_memory():
+    if _malloc_tuned:
+        return
+    _malloc_tuned.append(True)
+    try:
+        import os
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return
+        import ctypes
+        mallopt = ctypes.CDLL(None).mallopt
+        mallopt(_M_MMAP_THRESHOLD, 32 * 2 ** 20)  # glibc's largest: bigger arrays still map
+        mallopt(_M_TRIM_THRESHOLD, KEEP_FREED_BYTES)
+    except (OSError, AttributeError, ImportError, ValueError):
+        pass  # no glibc (macOS, musl, Windows): nothing to tune
+
 
 def _scalar_header(reduce):
     how = "then divided by N" if reduce == "mean" else "not divided"
@@ -327,7 +354,8 @@ def _np_namespace(np):
         # the per-sample code then decides (BatchCompiledGraph._fallback).
         out = np.multiply(condition, x, dtype=np.float64)
         if np.ndim(y) == 0 and y == 0:
-            out += 0.0  # -0.0 from x * 0 becomes 0.0, as where() gives
+            if np.ndim(x) or x < 0:
+                out += 0.0  # -0.0 from x * 0 becomes 0.0, as where() gives
         else:
             out += np.multiply(~condition, y, dtype=np.float64)
         return out
@@ -357,7 +385,7 @@ def _np_namespace(np):
 
     return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
             "sqrt": np.sqrt, "abs": np.abs, "sigmoid": sigmoid, "softplus": softplus,
-            "relu": relu, "where": where, "stack": np.stack, "zeros": np.zeros,
+            "relu": relu, "where": where, "maximum": np.maximum, "stack": np.stack, "zeros": np.zeros,
             "zeros_like": np.zeros_like, "full": np.full, "add_at": np.add.at,
             "total": total}
 
@@ -390,6 +418,12 @@ class _ToArrays(ast.NodeTransformer):
         known = _number(test)
         if known is not None:
             return body if known else orelse
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+                isinstance(test.ops[0], (ast.Gt, ast.GtE)) and _number(test.comparators[0]) == 0 \
+                and _number(orelse) == 0 and ast.dump(test.left) == ast.dump(body):
+            # where(x > 0, x, 0) is max(x, 0): one pass over the array instead of three
+            return ast.Call(func=ast.Name(id="maximum", ctx=ast.Load()),
+                            args=[body, ast.Constant(0.0)], keywords=[])
         return ast.Call(func=ast.Name(id="where", ctx=ast.Load()), args=[test, body, orelse],
                         keywords=[])
 
@@ -751,8 +785,10 @@ class _NumpyWriter:
             self.records.append(("node", node, term))
             self.live.add(key)
 
-    def _contribute_group(self, group, term, full, columns=None):
-        self._record(group, ("matrix", group, term, full, columns))
+    def _contribute_group(self, group, term, full, columns=None, split=None):
+        """d_group += term; split=(upstream, local) when term is upstream * local and
+        local makes a new full-size array, which can then be scaled in place."""
+        self._record(group, ("matrix", group, term, full, columns, split))
 
     def _record(self, group, record):
         self.records.append(record)
@@ -847,13 +883,14 @@ class _NumpyWriter:
             if group.x[0] == "group":
                 if self.wants_group(source):
                     whole = columns == list(range(len(source.members)))
-                    self._contribute_group(source, f"{upstream} @ {w}", full=True,
+                    self._contribute_group(source, self._through(group, upstream, w), full=True,
                                            columns=None if whole else f"{group.name}_x_at")
             else:
                 xs = group.x[1]
                 if any(self.wants[id(x)] for x in xs):
                     d_x = f"d_X{group.number}"
-                    self.records.append(("line", f"{d_x} = {upstream} @ {w}  # d net / d x = W"))
+                    self.records.append(("line", f"{d_x} = {self._through(group, upstream, w)}"
+                                                 "  # d net / d x = W"))
                     for i, x in enumerate(xs):
                         self._contribute(x, f"{d_x}[:, {i}]", full=True)
             at = [i for row in group.w_at for i in row] + list(group.b_at)
@@ -878,8 +915,16 @@ class _NumpyWriter:
             if slot != "G":
                 continue
             local, varies = self._local(member, index, names, ("a", "b", "out"))
+            fresh = varies and isinstance(_parsed(local), (ast.BinOp, ast.Call, ast.UnaryOp))
             self._contribute_group(source, self._times(upstream, local),
-                                   full=self.full[id(group)] or varies)
+                                   full=self.full[id(group)] or varies,
+                                   split=(upstream, local) if fresh else None)
+
+    @staticmethod
+    def _through(group, upstream, w):
+        """d inputs = d net @ W; for one neuron (N x 1 @ 1 x k) the same numbers come
+        faster as a broadcast product."""
+        return f"{upstream} * {w}" if len(group.members) == 1 else f"{upstream} @ {w}"
 
     def _render(self, loss):
         allocate = []
@@ -906,12 +951,15 @@ class _NumpyWriter:
                 column = f"[:, {j}]" if group.kind == "batch" else f"[{j}]"
                 lines.append(f"{target}{column} += {term}")
             else:
-                _, group, term, full, columns = record
+                _, group, term, full, columns, split = record
                 target = self._d(group)
                 if columns is not None:
                     lines.append(f"{target}[:, {columns}] += {term}")
                 elif group.how == "params" or group in allocate:
                     lines.append(f"{target} += {term}")
+                elif split is not None:  # local derivative, then the chain rule in place
+                    lines.append(f"{target} = {split[1]}")
+                    lines.append(f"{target} *= {split[0]}")
                 else:
                     lines.append(f"{target} = {term}")
         lines.append(f"return {loss}, dP")

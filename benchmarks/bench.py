@@ -118,8 +118,13 @@ def main(argv=None):
     parser.add_argument("--workloads", default="W1,W2,W1-10k,W2-10k,W3,W4,M")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS/OpenMP/torch threads per worker (default 1)")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
+                        help="cpu (default): the worker process's CPU time, which other jobs "
+                             "on a shared machine inflate far less than wall time; wall: "
+                             "elapsed time")
     parser.add_argument("--markdown", help="also write the table as Markdown to this file")
     args = parser.parse_args(argv)
+    suffix = "_cpu" if args.clock == "cpu" else ""
     sys.path.insert(0, HERE)
     import engines as engine_setups
 
@@ -170,19 +175,26 @@ def main(argv=None):
              f"steps per process: " + ", ".join(f"{w} {STEPS[w]}" for w in results)
              + (f"; except {cells}" if cells else ""),
              f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-             f"{platform.platform()}, Python {platform.python_version()}", "",
+             f"{platform.platform()}, Python {platform.python_version()}",
+             f"clock: {'CPU time of the worker process (user + system)' if suffix else 'wall'}"
+             f"; load average at the end {os.getloadavg()[0]:.1f}", "",
              "Warm steps (median over processes of each process's median of steps 2..k):", ""]
-    lines += _table(results, shown, "warm", steps, products)
+    lines += _table(results, shown, "warm" + suffix, steps, products)
     lines += ["", "First step of each process (median over processes):", ""]
-    lines += _table(results, shown, "first", steps, products)
-    lines += ["", "Ratios, warm (median / median):"] + _ratio_lines(results, "warm")
-    lines += ["", "Ratios, first step:"] + _ratio_lines(results, "first")
-    setups = [(w, e, statistics.median(r["setup_seconds"] for r in results[w][e]))
+    lines += _table(results, shown, "first" + suffix, steps, products)
+    lines += ["", "Ratios, warm (median / median):"] + _ratio_lines(results, "warm" + suffix)
+    lines += ["", "Ratios, first step:"] + _ratio_lines(results, "first" + suffix)
+    setups = [(w, e, statistics.median(r["compile_seconds"] for r in results[w][e]))
               for w in results for e in ("chainrule-compiled", "chainrule-batch")
               if results[w].get(e)]
+    again = [(w, statistics.median(r["compile_again_seconds"] for r in results[w][e]))
+             for w in results for e in ("chainrule-batch",) if results[w].get(e)]
     if setups:
-        lines += ["", "Compile once (build the graph, generate and compile the source), untimed "
-                      "above: " + ", ".join(f"{e} {w} {fmt_seconds(s)}" for w, e, s in setups)]
+        lines += ["", "compile() once, untimed above (generate and compile the source; the "
+                      "first batch compile in a process also loads batch.py): "
+                      + ", ".join(f"{e} {w} {fmt_seconds(s)}" for w, e, s in setups)
+                      + "; the batch compile a second time in the same process: "
+                      + ", ".join(f"{w} {fmt_seconds(s)}" for w, s in again)]
 
     if "M" in workloads:
         lines += ["", "Memory of the W3-shaped chain (x * 0.9999 + 0.0001, 50,000 steps), "

@@ -3,7 +3,7 @@
     python benchmarks/worker.py ENGINE WORKLOAD [--quick] [--steps K]
 
 Runs the same step K times (default 1) and prints one JSON line: the seconds of each
-step (the first pays for imports, caches and allocator growth, so it is reported apart
+step, wall clock and the process's CPU time (the first pays for imports, caches and allocator growth, so it is reported apart
 from the warm steps 2..K), the loss, and the largest absolute difference of the loss and
 of every gradient from the hand-written reference over all K steps (the reference is
 computed here too, untimed). WORKLOAD "M" instead measures bytes per node with
@@ -45,24 +45,29 @@ def timed(engine, workload, quick, steps):
         return None
     run, extract = prepared
     ref_loss, ref_grads = reference(workload, quick)
-    seconds, diff = [], 0.0
+    seconds, cpu, diff = [], [], 0.0
     for _ in range(steps):
         gc.collect()
         # Timed: from the workload's floats to the loss and gradients as Python floats,
         # including freeing the graph (a training loop pays for that too).
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = run()
         loss, grads = extract(result)
         del result
+        cpu.append(time.process_time() - start_cpu)
         seconds.append(time.perf_counter() - start)
         if len(grads) != len(ref_grads):
             diff = float("inf")
         else:
             diff = max([diff, abs(loss - ref_loss)]
                        + [abs(g - r) for g, r in zip(grads, ref_grads)])
-    return {"seconds": seconds, "first": seconds[0],
+    return {"seconds": seconds, "cpu_seconds": cpu, "first": seconds[0],
             "warm": statistics.median(seconds[1:]) if steps > 1 else None,
-            "setup_seconds": setup_seconds, "loss": loss, "max_abs_diff": diff,
+            "first_cpu": cpu[0], "warm_cpu": statistics.median(cpu[1:]) if steps > 1 else None,
+            "setup_seconds": setup_seconds,
+            "compile_seconds": engines.COMPILE_SECONDS[0] if engines.COMPILE_SECONDS else None,
+            "compile_again_seconds": engines.COMPILE_SECONDS[1]
+            if len(engines.COMPILE_SECONDS) > 1 else None, "loss": loss, "max_abs_diff": diff,
             "n_grads": len(grads)}
 
 
