@@ -10,5 +10,6 @@ fi
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pytest>=8" "hypothesis>=6.100" 2>&1 \
     | { grep -v "^WARNING: Location 'file:" || true; }
 # -p no:cacheprovider: the CPython run owns .pytest_cache; rootdir's setup.cfg is read
-# for nothing but testpaths, so point at tests/core explicitly.
-exec "$VENV/bin/python" -m pytest -p no:cacheprovider -q tests/core "$@"
+# for nothing but testpaths, so point at tests/core explicitly; --confcutdir keeps
+# tests/conftest.py (the torch oracle) out of a run that has no torch.
+exec "$VENV/bin/python" -m pytest -p no:cacheprovider --confcutdir=tests/core -q tests/core "$@"

@@ -428,9 +428,11 @@ def test_no_syntax_warning_leaks_before_the_error():
     from chainrule import expr
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with pytest.raises(expr.ExpressionError, match="write a \\* between"):
+        with pytest.raises(expr.ExpressionError) as info:
             expr.parse("1in x")
     assert caught == []
+    # Python 3.12 reads "1in" as a number running into a name; 3.9 as "1 in x"
+    assert "write a * between" in str(info.value) or "comparison" in str(info.value)
 
 
 def test_numbers_in_expressions_are_constants():
