@@ -55,6 +55,7 @@ HEADER = """\
 # Backward: d_v is d loss / d v, one row per sample; through a layer it is the product
 # of Jacobians, d X = d net @ W, and the parameters' share is summed over the samples,
 # d W = d net.T @ X, d b = the column sums of d net. That is all a mini-batch adds.
+# (netK_W_at, netK_b_at: where layer K's weights and biases sit in P.)
 """
 
 
@@ -631,6 +632,10 @@ class _NumpyWriter:
     def write(self):
         np = self.np
         self._find_groups()
+        for group in self.groups:  # unlabelled single nodes are numbered after the groups
+            stem = _stem(group.members[0].op) if group.how == "map" else None
+            if stem and getattr(group, "number", None):
+                self.names.counts[stem] = max(self.names.counts.get(stem, 0), group.number)
         for value in self.batch:
             self.expression[id(value)] = self.names.new(value.label, "x")
         forward = []
