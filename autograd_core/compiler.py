@@ -197,14 +197,23 @@ def _eager(node, parents):
     return _METHODS[info.name](*parents)
 
 
-def compile(root: Value, inputs, watch=()) -> CompiledGraph:  # noqa: A001 - the natural name
+def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noqa: A001
     """Compile the graph of `root` into straight-line Python (see the module docstring).
 
     inputs: the leaf Values of the graph whose values change between calls, in the order
     the compiled function takes and returns them.
     watch: other nodes of the graph whose values each call also records, in
     `.watched_values` (a training loop's per-example outputs, for instance).
+    batch, reduce: `root` is the loss of one sample and `batch` its placeholder leaves;
+    the result runs a whole mini-batch at once (batch.py).
     """
+    if batch is not None:
+        if tuple(watch):
+            raise ValueError("compile: watch= is not available with batch=")
+        from .batch import compile_batch
+        return compile_batch(root, inputs, batch, reduce)
+    if reduce != "mean":
+        raise ValueError("compile: reduce= only applies with batch=[placeholders]")
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value as its root, got {_describe(root)}")
     if isinstance(inputs, Value) or not hasattr(inputs, "__iter__"):

@@ -9,12 +9,15 @@ floats in the common order, for the comparison with the hand-written reference.
 from __future__ import annotations
 
 import operator
+import os
 import sys
+import time
 
 import handwritten
 import workloads as W
 
 ENGINES = {}
+COMPILE_SECONDS = []  # compile() alone, for the engines that compile (setup, untimed)
 
 
 def engine(name):
@@ -29,18 +32,24 @@ def sizes(quick):
     return (100_000, 20_000) if quick else (W.CHAIN_STEPS, W.PRODUCTS)
 
 
-def _mlp_data():
-    xs, ys = W.two_moons()
-    return xs, ys, W.initial_weights()
+def _mlp_data(workload):
+    """(points, labels, initial weights, loss kind) of a network workload."""
+    kind, points = W.MLP_WORKLOADS[workload]
+    xs, ys = W.two_moons(points)
+    return xs, ys, W.initial_weights(), kind
+
+
+def _only_small(workload):
+    """Engines too slow for 10,000 points (a step of minutes) run the 100-point ones only."""
+    return workload in W.MLP_WORKLOADS and W.MLP_WORKLOADS[workload][1] > W.POINTS
 
 
 # --------------------------------------------------------------- hand-written floats
 @engine("hand-written")
 def setup_handwritten(workload, quick):
     steps, n_products = sizes(quick)
-    if workload in ("W1", "W2"):
-        xs, ys, layers = _mlp_data()
-        kind = "hinge" if workload == "W1" else "mse"
+    if workload in W.MLP_WORKLOADS:
+        xs, ys, layers, kind = _mlp_data(workload)
         return (lambda: handwritten.mlp_step(layers, xs, ys, kind)), (lambda r: r)
     if workload == "W3":
         return (lambda: handwritten.chain(steps)), (lambda r: r)
@@ -49,12 +58,11 @@ def setup_handwritten(workload, quick):
 
 
 # ------------------------------------------------------------------------ chainrule
-def _chainrule_mlp(workload, fused):
-    from autograd_core import Value, value_sum
-    from nn import MLP, mse_loss
+def _chainrule_model(kind, layers):
+    """chainrule's nn.MLP for the workload, with the workload's initial weights."""
+    from nn import MLP
 
-    xs, ys, layers = _mlp_data()
-    hinge = workload == "W1"
+    hinge = kind == "hinge"
     model = MLP(2, list(W.SIZES[1:]), activation="relu" if hinge else "sigmoid",
                 output_activation="linear" if hinge else "sigmoid")
     for layer, init in zip(model.layers, layers):
@@ -62,6 +70,16 @@ def _chainrule_mlp(workload, fused):
             for w, value in zip(neuron.w, ws):
                 w.data = value
             neuron.b.data = b
+    return model
+
+
+def _chainrule_mlp(workload, fused):
+    from autograd_core import Value, value_sum
+    from nn import mse_loss
+
+    xs, ys, layers, kind = _mlp_data(workload)
+    hinge = kind == "hinge"
+    model = _chainrule_model(kind, layers)
     params = model.parameters()
     targets = [(y + 1.0) / 2.0 for y in ys]
 
@@ -119,7 +137,7 @@ def setup_chainrule(workload, quick, fused=True):
     from autograd_core import Value
 
     steps, n_products = sizes(quick)
-    if workload in ("W1", "W2"):
+    if workload in W.MLP_WORKLOADS:
         model, params, build, _ = _chainrule_mlp(workload, fused)
 
         def run():
@@ -134,22 +152,58 @@ def setup_chainrule(workload, quick, fused=True):
 @engine("chainrule-unfused")
 def setup_chainrule_unfused(workload, quick):
     """chainrule on micrograd's graph shape: explicit * and + nodes per weight."""
-    if workload not in ("W1", "W2"):
+    if workload not in W.MLP_WORKLOADS or _only_small(workload):
         return None
     return setup_chainrule(workload, quick, fused=False)
 
 
 @engine("chainrule-compiled")
 def setup_compiled(workload, quick):
-    """The graph is built and compiled once (untimed); each run replays it on floats."""
-    if workload not in ("W1", "W2"):
+    """The graph is built and compiled once (untimed); each run replays it on floats.
+
+    Not at 10,000 points: the whole-batch graph (a million nodes) takes minutes to
+    compile; that is what the batch compile is for.
+    """
+    if workload not in W.MLP_WORKLOADS or _only_small(workload):
         return None
     from autograd_core import compile as compile_graph
 
     _, params, build, _ = _chainrule_mlp(workload, fused=True)
-    function = compile_graph(build(), params)
+    loss = build()
+    start = time.perf_counter()
+    function = compile_graph(loss, params)
+    COMPILE_SECONDS.append(time.perf_counter() - start)
     values = [p.data for p in params]
     return (lambda: function(values)), (lambda r: (r[0], list(r[1])))
+
+
+@engine("chainrule-batch")
+def setup_batch(workload, quick):
+    """compile(loss of one sample, params, batch=[x1, x2, y]) once (untimed): numpy over
+    the batch. Like torch's, the data columns are arrays made once, outside the step."""
+    if workload not in W.MLP_WORKLOADS:
+        return None
+    import numpy as np
+    from autograd_core import Value, compile as compile_graph, value_sum
+
+    xs, ys, layers, kind = _mlp_data(workload)
+    model = _chainrule_model(kind, layers)
+    params = model.parameters()
+    x1, x2, y = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(0.0, label="y")
+    score = model([x1, x2])
+    if kind == "hinge":
+        loss = (1.0 - y * score).relu() + W.REG * value_sum([p * p for p in params])
+        targets = ys
+    else:
+        loss = (score - y) ** 2
+        targets = [(t + 1.0) / 2.0 for t in ys]
+    for _ in range(2):  # the first in a process also loads batch.py; the second is steady
+        start = time.perf_counter()
+        function = compile_graph(loss, params, batch=[x1, x2, y], reduce="mean")
+        COMPILE_SECONDS.append(time.perf_counter() - start)
+    columns = [np.array([x[0] for x in xs]), np.array([x[1] for x in xs]), np.array(targets)]
+    values = [p.data for p in params]
+    return (lambda: function(values, columns)), (lambda r: (float(r[0]), list(r[1])))
 
 
 # ------------------------------------------------------------------------ micrograd
@@ -173,8 +227,10 @@ def setup_micrograd(workload, quick):
 
     sys.setrecursionlimit(10_000_000)  # its backward recurses once per graph level
     steps, n_products = sizes(quick)
-    if workload in ("W1", "W2"):
-        xs, ys, layers = _mlp_data()
+    if _only_small(workload):
+        return None
+    if workload in W.MLP_WORKLOADS:
+        xs, ys, layers, kind = _mlp_data(workload)
         model = MLP(2, list(W.SIZES[1:]))
         for layer, init in zip(model.layers, layers):
             for neuron, (ws, b) in zip(layer.neurons, init):
@@ -192,7 +248,7 @@ def setup_micrograd(workload, quick):
         def run():
             # micrograd's demo notebook's loss(), then zero_grad and backward
             inputs = [list(map(Value, row)) for row in xs]
-            if workload == "W1":
+            if kind == "hinge":
                 scores = list(map(model, inputs))
                 losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
                 data_loss = sum(losses) * (1.0 / len(losses))
@@ -208,17 +264,18 @@ def setup_micrograd(workload, quick):
 
 
 # ------------------------------------------------------------- PyTorch, vectorised
-@engine("torch-vectorised")
+@engine("torch")
 def setup_torch(workload, quick):
-    """PyTorch 2.13 on float64 tensors, one thread: batched matrices, not scalars."""
+    """PyTorch 2.13 on float64 tensors, batched matrices, not scalars; one thread unless
+    the driver's --threads says otherwise. Its data tensors are made once, outside the step."""
     if workload == "W3":
         return None  # a sequential scalar chain has no vectorised form
     import torch
-    torch.set_num_threads(1)
+    torch.set_num_threads(int(os.environ.get("CHAINRULE_BENCH_THREADS", "1")))
     f64 = torch.float64
     _, n_products = sizes(quick)
-    if workload in ("W1", "W2"):
-        xs, ys, layers = _mlp_data()
+    if workload in W.MLP_WORKLOADS:
+        xs, ys, layers, kind = _mlp_data(workload)
         X = torch.tensor(xs, dtype=f64)
         Y = torch.tensor(ys, dtype=f64)
         params = []
@@ -233,12 +290,12 @@ def setup_torch(workload, quick):
             for i in range(0, len(params), 2):
                 h = h @ params[i].T + params[i + 1]
                 last = i == len(params) - 2
-                if workload == "W2":
+                if kind == "mse":
                     h = torch.sigmoid(h)
                 elif not last:
                     h = torch.relu(h)
             score = h[:, 0]
-            if workload == "W1":
+            if kind == "hinge":
                 loss = torch.relu(1 - Y * score).mean()
                 loss = loss + W.REG * sum((p * p).sum() for p in params)
             else:
@@ -270,6 +327,8 @@ def setup_paused(workload, quick):
     """chainrule with the cyclic garbage collector paused for the whole step."""
     from autograd_core import paused_gc
 
+    if _only_small(workload):
+        return None
     run, extract = setup_chainrule(workload, quick)
 
     def paused_run():

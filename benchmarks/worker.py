@@ -1,11 +1,13 @@
-"""One timed run of one engine on one workload, in a process of its own.
+"""Timed steps of one engine on one workload, in a process of its own.
 
-    python benchmarks/worker.py ENGINE WORKLOAD [--quick]
+    python benchmarks/worker.py ENGINE WORKLOAD [--quick] [--steps K]
 
-Prints one JSON line: the seconds of the timed part, the loss, and the largest absolute
-difference of the loss and of every gradient from the hand-written reference (computed
-here too, untimed). WORKLOAD "M" instead measures bytes per node with tracemalloc.
-Exit status 3 when the engine does not run that workload.
+Runs the same step K times (default 1) and prints one JSON line: the seconds of each
+step, wall clock and the process's CPU time (the first pays for imports, caches and allocator growth, so it is reported apart
+from the warm steps 2..K), the loss, and the largest absolute difference of the loss and
+of every gradient from the hand-written reference over all K steps (the reference is
+computed here too, untimed). WORKLOAD "M" instead measures bytes per node with
+tracemalloc. Exit status 3 when the engine does not run that workload.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import statistics
 import sys
 import time
 import tracemalloc
@@ -26,37 +29,46 @@ import workloads as W  # noqa: E402
 
 def reference(workload, quick):
     steps, n_products = engines.sizes(quick)
-    if workload in ("W1", "W2"):
-        xs, ys = W.two_moons()
-        return handwritten.mlp_step(W.initial_weights(), xs, ys,
-                                    "hinge" if workload == "W1" else "mse")
+    if workload in W.MLP_WORKLOADS:
+        xs, ys = W.two_moons(W.MLP_WORKLOADS[workload][1])
+        return handwritten.mlp_step(W.initial_weights(), xs, ys, W.MLP_WORKLOADS[workload][0])
     if workload == "W3":
         return handwritten.chain(steps)
     return handwritten.products(*W.product_factors(n_products))
 
 
-def timed(engine, workload, quick):
+def timed(engine, workload, quick, steps):
     setup_start = time.perf_counter()
     prepared = engines.ENGINES[engine](workload, quick)
     setup_seconds = time.perf_counter() - setup_start
     if prepared is None:
         return None
     run, extract = prepared
-    gc.collect()
-    # Timed: from the workload's floats to the loss and gradients as Python floats,
-    # including freeing the graph (a training loop pays for that too).
-    start = time.perf_counter()
-    result = run()
-    loss, grads = extract(result)
-    del result
-    seconds = time.perf_counter() - start
     ref_loss, ref_grads = reference(workload, quick)
-    if len(grads) != len(ref_grads):
-        diff = float("inf")
-    else:
-        diff = max([abs(loss - ref_loss)] + [abs(g - r) for g, r in zip(grads, ref_grads)])
-    return {"seconds": seconds, "setup_seconds": setup_seconds, "loss": loss,
-            "max_abs_diff": diff, "n_grads": len(grads)}
+    seconds, cpu, diff = [], [], 0.0
+    for _ in range(steps):
+        gc.collect()
+        # Timed: from the workload's floats to the loss and gradients as Python floats,
+        # including freeing the graph (a training loop pays for that too).
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = run()
+        loss, grads = extract(result)
+        del result
+        cpu.append(time.process_time() - start_cpu)
+        seconds.append(time.perf_counter() - start)
+        if len(grads) != len(ref_grads):
+            diff = float("inf")
+        else:
+            diff = max([diff, abs(loss - ref_loss)]
+                       + [abs(g - r) for g, r in zip(grads, ref_grads)])
+    return {"seconds": seconds, "cpu_seconds": cpu, "first": seconds[0],
+            "warm": statistics.median(seconds[1:]) if steps > 1 else None,
+            "first_cpu": cpu[0], "warm_cpu": statistics.median(cpu[1:]) if steps > 1 else None,
+            "setup_seconds": setup_seconds,
+            "compile_seconds": engines.COMPILE_SECONDS[0] if engines.COMPILE_SECONDS else None,
+            "compile_again_seconds": engines.COMPILE_SECONDS[1]
+            if len(engines.COMPILE_SECONDS) > 1 else None, "loss": loss, "max_abs_diff": diff,
+            "n_grads": len(grads)}
 
 
 def _chain_graph(Value, steps):
@@ -110,7 +122,8 @@ def memory(engine):
 def main(argv):
     engine, workload = argv[0], argv[1]
     quick = "--quick" in argv
-    result = memory(engine) if workload == "M" else timed(engine, workload, quick)
+    steps = int(argv[argv.index("--steps") + 1]) if "--steps" in argv else 1
+    result = memory(engine) if workload == "M" else timed(engine, workload, quick, steps)
     if result is None:
         return 3
     print(json.dumps(result))

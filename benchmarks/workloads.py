@@ -7,6 +7,7 @@ W1  micrograd's demo step: 100 two-moons points, MLP 2-16-16-1, ReLU hidden laye
     linear output, loss = mean(relu(1 - y * score)) + 1e-4 * sum(p^2), y in {-1, +1}.
 W2  the same points and weights, sigmoid on every layer, loss = mean((out - t)^2),
     t in {0, 1} (no weight penalty).
+W1-10k, W2-10k  W1 and W2 on 10,000 two-moons points (the batch compile's scale).
 W3  a chain of CHAIN_STEPS steps x = x * 0.9999 + 0.0001 from x0 = 0.5; the loss is
     the last x and the gradient is d loss / d x0.
 W4  the sum of PRODUCTS products a_i * b_i, added as a pairwise tree (level by level,
@@ -25,6 +26,9 @@ CHAIN_STEPS = 1_000_000
 CHAIN_MUL, CHAIN_ADD, CHAIN_X0 = 0.9999, 0.0001, 0.5
 PRODUCTS = 200_000
 MEMORY_NODES = 200_000  # the graph whose bytes per node are measured
+# The network workloads: name -> (loss kind, number of points).
+MLP_WORKLOADS = {"W1": ("hinge", POINTS), "W2": ("mse", POINTS),
+                 "W1-10k": ("hinge", 10_000), "W2-10k": ("mse", 10_000)}
 
 
 def two_moons(n=POINTS, noise=0.1, seed=1):
