@@ -25,6 +25,7 @@ import operator
 import re
 
 from . import ops as _ops
+from .naming import identifiers, node_names
 from .engine import (Value, _check_data, _describe, _METHODS, topological_order, value_sum,
                      weighted_sum)
 from .ops import exponent_of, op_info, python_source
@@ -249,10 +250,13 @@ def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noq
 def _generate(root, inputs, order, watch=(), extra=None):
     extra = {} if extra is None else extra
     names = _Names()
+    # The text, the pictures and the page call nodes w, n1, L (autograd_core.naming):
+    # the code uses the same names, so `n1 = w * x` here is the legend's n1.
+    shown = identifiers(node_names(order, root), reserved=_RESERVED)
     variable = {}     # id(node) -> its identifier, for nodes that depend on an input
     expression = {}   # id(node) -> the ast for its value (a Name or a constant)
     for value in inputs:
-        variable[id(value)] = names.new(value.label, "x")
+        variable[id(value)] = names.new(shown.get(value, value.label), "x")
     forward = []
     for node in order:
         key = id(node)
@@ -262,7 +266,8 @@ def _generate(root, inputs, order, watch=(), extra=None):
         if not node.parents or not any(id(p) in variable for p in node.parents):
             expression[key] = _literal(node.data)  # a constant: bake its value in
             continue
-        name = variable[key] = names.new(node.label, _STEMS.get(op_info(node.op).name, node.op))
+        name = variable[key] = names.new(shown.get(node, node.label),
+                                         _STEMS.get(op_info(node.op).name, node.op))
         expression[key] = name
         forward.append(f"{name} = {_forward(node, expression, extra)}")
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_core import CompiledGraph, Value, compile, value_sum, weighted_sum
+from autograd_core import CompiledGraph, Value, compile, topological_order, value_sum, weighted_sum
 from nn import MLP, mse_loss
 
 from conftest import close, tensor, torch
@@ -367,3 +367,16 @@ def test_an_overflowing_gradient_is_an_error_not_inf():
     f = compile_graph(y, [x])
     with pytest.raises(OverflowError, match="gradient of 'x'.*chain-rule step 2"):
         f([1e-20])
+
+
+def test_compiled_code_names_nodes_as_the_text_and_pictures_do():
+    # One naming scheme: the legend's n1 = w*x is the code's n1, the output is L.
+    from autograd_core.naming import definition, node_names
+    w, x, b = Value(-1.2, label="w"), Value(0.5, label="x"), Value(0.1, label="b")
+    root = (w * x + b).sigmoid()
+    names = node_names(topological_order(root), root)
+    f = compile(root, [w, x, b])
+    for node, name in names.items():
+        if node.parents:
+            assert f"\n    {name} = " in f.source, (name, f.source)
+    assert names[root] == "L" and "return L, [d_w, d_x, d_b]" in f.source
