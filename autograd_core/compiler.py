@@ -39,12 +39,14 @@ HEADER = """\
 #     d_parent += d_node * (d node / d parent)
 # where d_x means d output / d x. That is all backprop is.
 # (fsum is math.fsum, the exactly rounded sum the engine uses for its n-ary sums.)
+# The `if fsum(...)` line stops when a value overflowed (v - v is nan for inf), as the
+# engine would; the call then replays the graph in the engine for its error message.
 """
 
 
 # Everything the generated code can see: the functions its formulas call (the same
 # float vocabulary the engine's methods use), no builtins.
-_NAMESPACE = dict(_ops.FLOAT_FUNCTIONS, fsum=math.fsum, int=int)
+_NAMESPACE = dict(_ops.FLOAT_FUNCTIONS, fsum=math.fsum, int=int, ArithmeticError=ArithmeticError)
 _RESERVED = set(_NAMESPACE) | {"inputs", "forward_backward", "sum"}
 
 # Readable stems for unlabelled results, by op.
@@ -303,6 +305,12 @@ def _generate(root, inputs, order, watch=(), extra=None):
         unpack = ", ".join(variable[id(v)] for v in inputs)
         lines.append(f"    {unpack}{',' if len(inputs) == 1 else ''} = inputs")
     lines += ["    # forward"] + ["    " + line for line in forward]
+    if forward:
+        # The engine refuses a value that overflows; so does the code (v - v is 0.0 for
+        # a number and nan for inf or nan), and the call then replays it in the engine.
+        checked = ", ".join(f"{line.split(' = ', 1)[0]} - {line.split(' = ', 1)[0]}"
+                            for line in forward)
+        lines.append(f"    if fsum(({checked},)) != 0.0: raise ArithmeticError")
     lines += ["    # backward"] + ["    " + line for line in backward]
     watched = f", [{', '.join(expression[id(v)] for v in watch)}]" if watch else ""
     lines.append(f"    return {result}, [{', '.join(grads)}]{watched}")

@@ -571,6 +571,9 @@ def undeclare(name):
 
 
 _METHODS = {info.name: _install(info) for info in list(OPS.values())}
+# `abs` is declared as __abs__ so that Python's abs(x) works; x.abs() is the same method,
+# spelled like x.sin() and x.sqrt() (the API names both).
+Value.abs = Value.__abs__
 maximum = _apply_function(_METHODS["maximum"], "maximum")
 minimum = _apply_function(_METHODS["minimum"], "minimum")
 maximum.__doc__ = "maximum(a, b): the larger, as a node; at a tie each side gets half."

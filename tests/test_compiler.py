@@ -380,3 +380,16 @@ def test_compiled_code_names_nodes_as_the_text_and_pictures_do():
         if node.parents:
             assert f"\n    {name} = " in f.source, (name, f.source)
     assert names[root] == "L" and "return L, [d_w, d_x, d_b]" in f.source
+
+
+def test_compiled_code_refuses_an_overflow_the_engine_refuses():
+    # w*x = 1e309 overflows: the engine raises at the product; the compiled code used to
+    # carry inf on through tanh and return (1.0, [0.0, 0.0]) as if nothing happened.
+    w, x = Value(1.0, label="w"), Value(2.0, label="x")
+    f = compile((w * x).tanh(), [w, x])
+    with pytest.raises(OverflowError) as compiled_error:
+        f([1e308, 10.0])
+    with pytest.raises(OverflowError) as eager_error:
+        (Value(1e308) * Value(10.0)).tanh()
+    assert str(compiled_error.value) == str(eager_error.value)
+    assert f([0.5, 1.0])[0] == math.tanh(0.5)  # and finite values still go through
