@@ -133,7 +133,7 @@ class Op:
                     raise ValueError(f"{name}: operands are called a (and b), got {operand!r}")
             for text in (forward,) + self.derivatives:
                 if isinstance(text, str):
-                    python_source(text)  # a formula that does not parse fails here
+                    _check_formula(name, text)  # fails here, when declared, not when used
 
     @property
     def arity(self):
@@ -262,6 +262,39 @@ class _ToPython(ast.NodeTransformer):
             prefix = "c_" if self.in_condition else ""
             return ast.Name(id=f"__slot_{prefix}{node.id}__", ctx=ast.Load())
         return node
+
+
+_FORMULA_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Call,
+                  ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub, ast.Mult, ast.Div,
+                  ast.Pow, ast.USub, ast.UAdd, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq,
+                  ast.NotEq, ast.And, ast.Or)
+
+
+def _check_formula(op_name: str, text: str):
+    """A formula may use numbers, the operands, + - * / **, comparisons and the
+    vocabulary's functions, nothing else: it is written into generated code, so an
+    unknown name or an attribute would otherwise fail (or run) only when first used."""
+    tree = _tree(text)
+    known = ", ".join(sorted(FLOAT_FUNCTIONS)) + ", where"
+    for node in ast.walk(tree):
+        if not isinstance(node, _FORMULA_NODES):
+            raise ValueError(f"{op_name}: formula {text!r} uses {type(node).__name__}; a "
+                             "formula has numbers, a, b, out, + - * / **, comparisons "
+                             f"and the functions {known}")
+        if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or
+                                               not isinstance(node.value, (int, float))):
+            raise ValueError(f"{op_name}: formula {text!r} has {node.value!r}; only numbers")
+        if isinstance(node, ast.Call) and (not isinstance(node.func, ast.Name) or
+                                           node.func.id not in VOCABULARY or node.keywords):
+            called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+            raise ValueError(f"{op_name}: formula {text!r} calls {called}, which is not one "
+                             f"of the functions {known}; for anything else give Python "
+                             "functions instead of formula text")
+        if isinstance(node, ast.Name) and node.id not in VOCABULARY and \
+                node.id not in _OPERAND_NAMES:
+            raise ValueError(f"{op_name}: formula {text!r} uses the name {node.id!r}; "
+                             "the operands are a (and b) and out, the result")
+    python_source(text)
 
 
 @functools.lru_cache(maxsize=None)
