@@ -85,6 +85,12 @@ class Value:
                     continue  # every contribution would be zero
                 # Chain rule: dL/dparent += dL/dnode * dnode/dparent.
                 parents = node.parents
+                if len(parents) == 2:  # +, *, ...: the loop below, unrolled
+                    a, b = parents
+                    d_a, d_b = node.local_grads
+                    a.grad += d_a * upstream
+                    b.grad += d_b * upstream
+                    continue
                 if len(parents) == 1:  # sigmoid, tanh, ...: the loop below, unrolled
                     parents[0].grad += node.local_grads[0] * upstream
                     continue
