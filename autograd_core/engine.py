@@ -88,8 +88,12 @@ class Value:
                 if len(parents) == 2:  # +, *, ...: the loop below, unrolled
                     a, b = parents
                     d_a, d_b = node.local_grads
-                    a.grad += d_a * upstream
-                    b.grad += d_b * upstream
+                    # x * 0.5: asking skips a constant's grad property, which costs
+                    # two Python calls (it ignores the addition anyway)
+                    if a.requires_grad:
+                        a.grad += d_a * upstream
+                    if b.requires_grad:
+                        b.grad += d_b * upstream
                     continue
                 if len(parents) == 1:  # sigmoid, tanh, ...: the loop below, unrolled
                     parents[0].grad += node.local_grads[0] * upstream
