@@ -371,8 +371,12 @@ def _node(data, parents, local_grads, op_name, needs_grad=True):
 
 def _constant(x, op_name):
     """A plain number used in an operation, as a constant leaf (errors name the op)."""
-    if type(x) is float and x - x == 0.0:
-        return _node(x, (), (), "", False)  # the common case: a finite float
+    if type(x) is float and x - x == 0.0:  # the common case: a finite float
+        leaf = _new(Constant)  # _node's work, inline: one constant per x * 0.5
+        leaf.data = x
+        leaf.parents = leaf.local_grads = ()
+        leaf.op = leaf.label = ""
+        return leaf
     if isinstance(x, Value):
         return x
     if not _is_number(x):
