@@ -173,6 +173,8 @@ def hessian(f, at):
         raise TypeError(f"hessian: f must be callable, got {_describe(f)}")
     xs = [Value(_check_data(x, f"hessian: input {i}"), label=f"x{i}")
           for i, x in enumerate(at)]
+    if not xs:
+        raise ValueError("hessian: needs at least one input point, e.g. hessian(f, [1.0, 2.0])")
     out = f(xs)
     first = grad(out, xs, create_graph=True)
     return [grad(g, xs) for g in first]

@@ -126,6 +126,10 @@ def assert_derivative(f, wrt, claimed, points=50, seed=0, rtol=1e-6, atol=1e-9,
         at = [rng.uniform(low, high) for _ in range(k)]
         try:
             engine = _engine_gradients(f, at)[wrt]
+        except IndexError:  # f reads v[k] or beyond: it has more inputs than claimed
+            raise TypeError(f"assert_derivative: f reads more than the {k} input(s) that "
+                            f"claimed takes; give claimed one parameter per input of f, "
+                            f"or pass n_inputs=") from None
         except _UNDEFINED:
             continue  # outside f's domain (or its derivative's): draw another point
         try:

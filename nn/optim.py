@@ -29,6 +29,9 @@ class _Optimizer:
 
     def __init__(self, params, lr):
         name = type(self).__name__
+        if isinstance(params, Value) or not hasattr(params, "__iter__"):
+            raise TypeError(f"{name}: params must be a list of Values (model.parameters()), "
+                            f"got {type(params).__name__}")
         self.params = list(params)
         for p in self.params:
             if not isinstance(p, Value):

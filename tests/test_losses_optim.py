@@ -254,3 +254,10 @@ def test_optimiser_argument_errors(make, match):
 
 def test_optimisers_by_name():
     assert nn.OPTIMIZERS == {"sgd": nn.SGD, "momentum": nn.Momentum, "adam": nn.Adam}
+
+
+def test_an_optimiser_given_one_value_says_to_pass_a_list():
+    import nn as _nn
+    from autograd_core import Value as _Value
+    with pytest.raises(TypeError, match="params must be a list of Values"):
+        _nn.Adam(_Value(1.0), lr=0.1)

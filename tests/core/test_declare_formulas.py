@@ -33,3 +33,13 @@ def test_a_formula_inside_the_vocabulary_is_declared_and_right():
                                                 x / (1 + abs(x * y)) ** 2])
     finally:
         undeclare("softsign_checked")
+
+
+def test_small_mistakes_get_a_sentence_not_a_bare_exception():
+    from autograd_core import Value, hessian
+    from autograd_core.testing import assert_derivative
+    with pytest.raises(ValueError, match="at least one input"):
+        hessian(lambda v: v[0], [])
+    with pytest.raises(TypeError, match="more than the 1 input"):
+        assert_derivative(lambda v: v[0] * v[1], 0, lambda x: 1 / x)
+    assert Value(-2.0).abs().data == 2.0  # x.abs() as the API names it, beside abs(x)
