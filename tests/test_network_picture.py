@@ -142,3 +142,15 @@ def test_names_are_drawn_exactly_as_typed(tmp_path):
     svg = open(render_network(model, [1.0, 2.0], tmp_path / "n.svg"), encoding="utf-8").read()
     texts = [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
     assert 'a"b{c}|<d>&amp;' in texts
+
+
+def test_render_network_writes_the_format_its_extension_names(tmp_path):
+    # It wrote SVG bytes into n.png; pictures of networks follow render()'s rule.
+    from visualize import render_network
+    model = nn.MLP(2, [2, 1], seed=0)
+    png = render_network(model, [0.5, 0.2], tmp_path / "n.png")
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    for bad in ("n.jpg", "n.svg"):
+        with pytest.raises(ValueError):
+            render_network(model, [0.5, 0.2], tmp_path / bad, format="png" if bad == "n.svg" else None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.png"]

@@ -186,22 +186,32 @@ def render(root: Value, path, format=None, **draw_options) -> str:
     whole or not at all (autograd_core.files.atomic_write).
     """
     path = os.fspath(path)
-    extension = os.path.splitext(path)[1].lower().lstrip(".")
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}, got {format!r}")
-    if extension in FORMATS and format not in (None, extension):
-        raise ValueError(f"render: the file {os.path.basename(path)!r} ends in .{extension} "
-                         f"but format={format!r} was asked for; name it .{format} or leave "
-                         "format out")
-    format = extension if extension in FORMATS else (format or "svg")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"render: the folder {folder!r} does not exist; create it first")
-    files.check_writable_target(path)  # a device or folder is refused before drawing
-    dot_binary()  # a clear error if the engine is missing
+    format = picture_format(path, format, "render")
     graph = draw_graph(root, **draw_options)
     write_atomically(path, graph.pipe(format=format, quiet=True))
     return path
+
+
+def picture_format(path: str, format, who: str) -> str:
+    """The format to write `path` in, checked before anything is drawn: the extension
+    decides (.svg or .png); `format` may say the same; a contradiction, another
+    extension, a missing folder or a target that is not a regular file is refused."""
+    extension = os.path.splitext(path)[1].lower().lstrip(".")
+    if format is not None and format not in FORMATS:
+        raise ValueError(f"{who}: format must be one of {', '.join(FORMATS)}, got {format!r}")
+    if extension and extension not in FORMATS:
+        raise ValueError(f"{who}: cannot write a .{extension} picture; name the file "
+                         f".svg or .png")
+    if extension and format not in (None, extension):
+        raise ValueError(f"{who}: the file {os.path.basename(path)!r} ends in .{extension} "
+                         f"but format={format!r} was asked for; name it .{format} or leave "
+                         "format out")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{who}: the folder {folder!r} does not exist; create it first")
+    files.check_writable_target(path)  # a device or folder is refused before drawing
+    dot_binary()  # a clear error if the engine is missing
+    return extension or format or "svg"
 
 
 # The project's one atomic writer: a temporary file made safely beside the target,

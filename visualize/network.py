@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from .graph import FORMATS, GraphPicture, _escape, dot_binary, write_atomically
+from .graph import GraphPicture, _escape, picture_format, write_atomically
 
 __all__ = ["draw_network", "render_network"]
 
@@ -148,20 +148,14 @@ def draw_network(model, x, target=None, loss="sse", show_grads=False, max_neuron
     return dot
 
 
-def render_network(model, x, path, format="svg", **draw_options):
-    """Write draw_network(model, x, **draw_options) to `path` (svg or png); return path.
+def render_network(model, x, path, format=None, **draw_options):
+    """Write draw_network(model, x, **draw_options) to `path` and return path; the format
+    follows the extension (.svg or .png), as for visualize.render.
 
     The file appears whole or not at all (written beside the target, then renamed).
     """
-    if format not in FORMATS:
-        raise ValueError(f"render_network: format must be one of {', '.join(FORMATS)}, "
-                         f"got {format!r}")
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"render_network: the folder {folder!r} does not exist; "
-                                "create it first")
-    dot_binary()  # a clear error if the engine is missing
+    format = picture_format(path, format, "render_network")
     picture = draw_network(model, x, **draw_options)
     write_atomically(path, picture.pipe(format=format, quiet=True))
     return path
