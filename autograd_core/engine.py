@@ -53,6 +53,9 @@ class Value:
     __array_ufunc__ = None     # numpy scalars on the left defer to our reflected methods
 
     def __new__(cls, data=0.0, label="", requires_grad=True):
+        if requires_grad is not True and requires_grad is not False:
+            raise TypeError(f"Value requires_grad must be True or False, got "
+                            f"{_describe(requires_grad)}")
         return object.__new__(cls if requires_grad else Constant)
 
     def __init__(self, data, label="", requires_grad=True):
@@ -348,7 +351,7 @@ def _check_data(data, what="Value"):
 def _compared(other, symbol):
     if isinstance(other, Value):
         return other.data
-    return _check_data(other, f"{symbol}: a Value compared with")
+    return _check_data(other, f"{symbol}: comparing a Value")
 
 
 _new = object.__new__

@@ -49,12 +49,12 @@ def positive_int(text):
 
 
 def digits(text):
-    """Decimal places to print: 0 to 17 (a float has 17 significant digits)."""
+    """Significant figures to print: 1 to 17 (a float has 17 significant digits)."""
     try:
         n = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{shown(text)} is not a whole number; use e.g. --digits 6") from None
-    if not 0 <= n <= 17:
-        raise argparse.ArgumentTypeError(f"{n} is out of range; use 0 to 17")
+    if not 1 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"{n} is out of range; use 1 to 17 significant figures")
     return n

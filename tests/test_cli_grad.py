@@ -422,3 +422,9 @@ def test_ctrl_c_while_a_command_starts_exits_130_without_a_traceback(monkeypatch
     status, out, err = run_cli(["grad", "x", "x=1"])
     assert status == 130
     assert err.strip() == "chainrule: interrupted"
+
+
+def test_zero_significant_figures_is_refused():
+    # --digits 0 printed "0.2 * -1 = -0.3": no number has zero significant figures.
+    status, out, err = run_cli(["grad", "w*x", "w=-1.2", "x=0.235", "--digits", "0"])
+    assert status == 2 and "use 1 to 17 significant figures" in err

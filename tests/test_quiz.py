@@ -86,7 +86,7 @@ def test_shared_variable_steps_say_plus_equals():
 @pytest.mark.parametrize("argv, words", [
     (["quiz", "w*", "w=1"], "ends too soon"),
     (["quiz", "w*x", "w=1"], "no value for the variable x"),
-    (["quiz", "w*x", "w=1", "x=1", "--digits", "0"], "at least 1"),
+    (["quiz", "w*x", "w=1", "x=1", "--digits", "0"], "use 1 to 17"),
 ])
 def test_quiz_errors(argv, words):
     from conftest import run_cli
