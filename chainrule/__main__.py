@@ -2,6 +2,6 @@
 
 import sys
 
-from chainrule.cli import main
+from chainrule.cli import console
 
-sys.exit(main())
+sys.exit(console())

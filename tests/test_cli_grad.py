@@ -428,3 +428,39 @@ def test_zero_significant_figures_is_refused():
     # --digits 0 printed "0.2 * -1 = -0.3": no number has zero significant figures.
     status, out, err = run_cli(["grad", "w*x", "w=-1.2", "x=0.235", "--digits", "0"])
     assert status == 2 and "use 1 to 17 significant figures" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("gap", [0.0, 0.01, 0.1])
+def test_two_ctrl_c_in_step_exit_130_without_a_traceback(gap):
+    # The second Ctrl-C used to land while the first was being answered: exit -2 (death
+    # by signal) and sometimes a KeyboardInterrupt traceback.
+    import pty
+    import signal
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "chainrule"] + EXAMPLE + ["--step"],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    term = Terminal(master)
+    try:
+        term.expect("[0/5]")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(gap)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 130
+        rest = ""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            rest += chunk.decode("utf-8", "replace")
+        assert "Traceback" not in term.buffer + rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
