@@ -202,11 +202,8 @@ def _rational(sympy):
 
 def _significant(text: str):
     """Significant figures of a plain number as typed ('0.1175' -> 4), else None."""
-    match = re.fullmatch(r"\s*[-+]?(\d*)\.?(\d*)(?:[eE][-+]?\d+)?\s*", text)
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-    digits = (match.group(1) + match.group(2)).lstrip("0")
-    return max(1, len(digits))
+    from visualize.explain import significant_figures
+    return significant_figures(text)
 
 
 class Verdict:
@@ -282,7 +279,7 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     digits = _significant(claim_text)
     if digits is not None:
         from visualize.explain import close_enough
-        right = close_enough(claimed, true, digits)
+        right = close_enough(claimed, true, digits, text=claim_text)
         how = f"at the values given, to the {digits} significant figures written"
     else:
         right = _agree(claimed, true)

@@ -88,6 +88,16 @@ def test_numbers_are_compared_to_the_digits_written():
     assert status == 0
 
 
+@pytest.mark.parametrize("claim, status", [
+    ("0.2", 1), ("0.11", 1), ("0.1", 0), ("0.12", 0), ("0.118", 0), ("0.1175", 0), ("0.1176", 1)])
+def test_a_number_must_be_the_true_value_rounded_to_the_digits_written(claim, status):
+    # the true dL/dw is 0.11750...: 0.2 and 0.11 are not it rounded (a whole unit off was
+    # accepted); 0.12 and 0.118 are.
+    got, out, _ = run_cli(["check", NEURON, *AT, "--wrt", "w", claim])
+    assert got == status, out
+    assert ("verdict: RIGHT" if status == 0 else "verdict: WRONG") in out
+
+
 def test_without_sympy_random_points_decide():
     code = ("import sys; sys.modules['sympy'] = None\n"
             "from chainrule.cli import main\n"
