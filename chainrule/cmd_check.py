@@ -8,8 +8,9 @@
 A claimed formula is decided symbolically by SymPy where it can (the difference of the
 claim and the true derivative simplifies to 0), and otherwise at seeded random points of
 the domain, comparing the claim with the engine's gradient there; the output says which
-decided. A claimed number (with NAME=NUMBER values) is compared with the engine's
-gradient to the significant figures it was written with. Each `--factor "dA/dB=..."`
+decided. A claimed number with NAME=NUMBER values is compared with the engine's
+gradient to the significant figures it was written with; without values it is a
+constant formula, decided as any formula is. Each `--factor "dA/dB=..."`
 is checked the same way against the engine's dA/dB, so a wrong derivation names the
 factor that went wrong. A and B are L (the output), a variable, a name given by
 `--let NAME=EXPR` (a part of the expression), or a part written out in brackets.
@@ -329,9 +330,7 @@ def _run(args) -> int:
                          f"its variables are {', '.join(problem.variables) or 'none'}")
     point = expr.parse_assignments(assignments, problem.function) if assignments else None
     claim = problem.claim(claim_text)
-    if claim.names == [] and point is None:
-        raise CheckError(f"the claim {claim_text!r} is a number: give the values it is for, "
-                         f"e.g. {' '.join(f'{n}=0.5' for n in problem.variables)}")
+    # Without values a number is a formula too (a constant function), decided like any other.
     r = problem.root_name
     total = Derivative(problem, problem.function, expr.parse(args.wrt), f"d{r}/d{args.wrt}")
     print(f"{r} = {problem.function.text}")
