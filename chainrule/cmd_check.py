@@ -39,6 +39,9 @@ examples:
   chainrule check "sigmoid(w*x + b)" --wrt w "s*(1-s)*w" --let s="sigmoid(w*x + b)" \\
       --let u="w*x + b" --factor "dL/du=s*(1-s)" --factor "du/dw=w"
 
+A claim with a variable in it is a formula and is decided as one even when values are
+given; its value at those values is reported beside.
+
 Exit status: 0 when the claim is right, 1 when it is wrong, 2 for a mistake in the
 command. Without SymPy (pip install 'chainrule[symbolic]') formulas are decided at
 random points only.
@@ -213,6 +216,7 @@ class Verdict:
     def __init__(self, right, method, point=None, claimed=None, true=None, formula=None):
         self.right, self.method, self.point = right, method, point
         self.claimed, self.true, self.formula = claimed, true, formula
+        self.at = None  # for a formula claim with values: the decision at those values
 
 
 def _points(problem, derivative, claim, count, seed):
@@ -288,6 +292,26 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     return Verdict(right, how, point, claimed, true)
 
 
+def decide_claim(problem, derivative, claim_text, claim, point, points=POINTS, seed=0):
+    """A claim with a variable in it is a formula: decided everywhere (SymPy or random
+    points), with its value at the given values reported beside (`verdict.at`). A claim
+    without one is a number, compared at the values given (or, without values, a
+    constant formula)."""
+    if point is None:
+        return decide(problem, derivative, claim, points, seed)
+    if not claim.names:
+        return decide_at(derivative, claim_text, claim, point)
+    at = decide_at(derivative, claim_text, claim, point)
+    try:
+        verdict = decide(problem, derivative, claim, points, seed)
+    except CheckError:  # no random point computes: only the given values can decide
+        at.method = ("at the values given only: no random point computes the claim, so "
+                     "it is not decided as a formula")
+        return at
+    verdict.at = at
+    return verdict
+
+
 # --------------------------------------------------------------------- command
 
 def run(args) -> int:
@@ -337,8 +361,7 @@ def _run(args) -> int:
     for name, part in problem.parts.items():
         print(f"{name} = {part.text}")
     print(f"claim: d{r}/d{args.wrt} = {claim_text}")
-    verdict = (decide_at(total, claim_text, claim, point) if point is not None
-               else decide(problem, total, claim, args.points, args.seed))
+    verdict = decide_claim(problem, total, claim_text, claim, point, args.points, args.seed)
     report(verdict, f"d{r}/d{args.wrt}", format_number)
 
     wrong_factors = []
@@ -352,8 +375,7 @@ def _run(args) -> int:
         top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
         factor = Derivative(problem, top, bottom, label.strip())
         claimed = problem.claim(text)
-        result = (decide_at(factor, text, claimed, point) if point is not None
-                  else decide(problem, factor, claimed, args.points, args.seed))
+        result = decide_claim(problem, factor, text, claimed, point, args.points, args.seed)
         print(f"  {label.strip()} = {text.strip()}: ", end="")
         report(result, label.strip(), format_number, indent="    ")
         if result.right is False:
@@ -371,6 +393,20 @@ def _run(args) -> int:
 
 
 def report(verdict, label, format_number, indent=""):
+    _report(verdict, label, format_number, indent)
+    at = getattr(verdict, "at", None)
+    if at is None:
+        return
+    there = (f"{indent}at the values given ({_show_point(at.point)}) the claim gives "
+             f"{format_number(at.claimed, 10)} and the engine's {label} is "
+             f"{format_number(at.true, 10)}")
+    if verdict.right or not at.right:
+        print(there)
+    else:
+        print(f"{there}: right at these values only; as a formula the claim is WRONG")
+
+
+def _report(verdict, label, format_number, indent=""):
     if verdict.right:
         print(f"{'' if indent else 'verdict: '}RIGHT" + (f" (decided {verdict.method})"))
         if verdict.true is not None:

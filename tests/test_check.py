@@ -106,6 +106,16 @@ def test_a_number_without_values_is_a_constant_formula(expression, claim, status
     assert ("verdict: RIGHT" if status == 0 else "verdict: WRONG") in out
 
 
+def test_a_formula_claim_with_values_is_decided_as_a_formula():
+    # x equals dL/dx = y at x=2, y=2, but it is not the derivative: never RIGHT there.
+    status, out, _ = run_cli(["check", "x*y", "x=2", "y=2", "--wrt", "x", "x"])
+    assert status == 1 and "verdict: WRONG" in out and "verdict: RIGHT" not in out
+    assert "right at these values only; as a formula the claim is WRONG" in out
+    status, out, _ = run_cli(["check", "x*y", "x=2", "y=2", "--wrt", "x", "y"])
+    assert status == 0 and "verdict: RIGHT (decided symbolically" in out
+    assert "at the values given (x = 2.0, y = 2.0) the claim gives 2" in out
+
+
 def test_without_sympy_random_points_decide():
     code = ("import sys; sys.modules['sympy'] = None\n"
             "from chainrule.cli import main\n"
