@@ -42,8 +42,8 @@ examples:
 A claim with a variable in it is a formula and is decided as one even when values are
 given; its value at those values is reported beside.
 
-Exit status: 0 when the claim is right, 1 when it is wrong, 2 for a mistake in the
-command. Without SymPy (pip install 'chainrule[symbolic]') formulas are decided at
+Exit status: 0 when the claim and every --factor given are right, 1 when the claim or
+any factor is wrong, 2 for a mistake in the command. Without SymPy (pip install 'chainrule[symbolic]') formulas are decided at
 random points only.
 """
 
@@ -389,7 +389,7 @@ def _run(args) -> int:
     elif args.factor and verdict.right is False:
         print("\nevery factor is right: the mistake is in multiplying them together "
               "(a path left out, or one counted twice?)")
-    return 0 if verdict.right else 1
+    return 0 if verdict.right and not wrong_factors else 1
 
 
 def report(verdict, label, format_number, indent=""):

@@ -116,6 +116,16 @@ def test_a_formula_claim_with_values_is_decided_as_a_formula():
     assert "at the values given (x = 2.0, y = 2.0) the claim gives 2" in out
 
 
+def test_a_wrong_factor_exits_1_even_when_the_claim_is_right():
+    status, out, _ = run_cli(["check", "x*y", "--wrt", "x", "y", "--factor", "dL/dx=x"])
+    assert "verdict: RIGHT" in out and "the wrong factor: dL/dx" in out
+    assert status == 1  # as for a wrong claim
+    status, out, _ = run_cli(["check", "x*y", "--wrt", "x", "y", "--factor", "dL/dx=y"])
+    assert status == 0
+    status, out, _ = run_cli(["check", "--help"])
+    assert "1 when the claim or" in out and "any factor is wrong" in out
+
+
 def test_without_sympy_random_points_decide():
     code = ("import sys; sys.modules['sympy'] = None\n"
             "from chainrule.cli import main\n"
