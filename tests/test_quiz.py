@@ -128,3 +128,6 @@ def test_digits_2_refuses_the_neighbour_on_the_far_side_of_the_true_value():
     typed.insert(3, repr(other))  # wrong first, then right: no point
     status, out, _ = run_quiz(typed, extra=["--digits", "2"])
     assert "score: 9 / 10" in out, out
+    step2 = out[out.index("step 2/"):out.index("step 3/")]
+    assert "not quite" in step2 and "right (second try: no point)" in step2, out
+    assert out.count("not quite") == 1, out
