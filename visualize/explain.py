@@ -44,13 +44,14 @@ def format_number(x: float, digits: int = DIGITS) -> str:
 
 
 def tolerance(true: float, digits: int = DIGITS) -> float:
-    """How far an answer may be from `true` and still count as `true` shown to `digits`
-    significant figures: one unit of the last figure shown (rounded or cut off)."""
+    """How far an answer may be from `true` and still count as `true` rounded to `digits`
+    significant figures: half a unit of the last figure (a whole unit took the wrongly
+    rounded neighbour too: 0.23 for 0.2350037 at 2 figures), plus float slack."""
     if not math.isfinite(true):
         return 0.0
     if true == 0:
         return 10.0 ** -(digits + 8)
-    return 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
 
 
 def significant_figures(text: str):
