@@ -8,8 +8,9 @@
 A claimed formula is decided symbolically by SymPy where it can (the difference of the
 claim and the true derivative simplifies to 0), and otherwise at seeded random points of
 the domain, comparing the claim with the engine's gradient there; the output says which
-decided. A claimed number (with NAME=NUMBER values) is compared with the engine's
-gradient to the significant figures it was written with. Each `--factor "dA/dB=..."`
+decided. A claimed number with NAME=NUMBER values is compared with the engine's
+gradient to the significant figures it was written with; without values it is a
+constant formula, decided as any formula is. Each `--factor "dA/dB=..."`
 is checked the same way against the engine's dA/dB, so a wrong derivation names the
 factor that went wrong. A and B are L (the output), a variable, a name given by
 `--let NAME=EXPR` (a part of the expression), or a part written out in brackets.
@@ -38,8 +39,11 @@ examples:
   chainrule check "sigmoid(w*x + b)" --wrt w "s*(1-s)*w" --let s="sigmoid(w*x + b)" \\
       --let u="w*x + b" --factor "dL/du=s*(1-s)" --factor "du/dw=w"
 
-Exit status: 0 when the claim is right, 1 when it is wrong, 2 for a mistake in the
-command. Without SymPy (pip install 'chainrule[symbolic]') formulas are decided at
+A claim with a variable in it is a formula and is decided as one even when values are
+given; its value at those values is reported beside.
+
+Exit status: 0 when the claim and every --factor given are right, 1 when the claim or
+any factor is wrong, 2 for a mistake in the command. Without SymPy (pip install 'chainrule[symbolic]') formulas are decided at
 random points only.
 """
 
@@ -202,11 +206,8 @@ def _rational(sympy):
 
 def _significant(text: str):
     """Significant figures of a plain number as typed ('0.1175' -> 4), else None."""
-    match = re.fullmatch(r"\s*[-+]?(\d*)\.?(\d*)(?:[eE][-+]?\d+)?\s*", text)
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-    digits = (match.group(1) + match.group(2)).lstrip("0")
-    return max(1, len(digits))
+    from visualize.explain import significant_figures
+    return significant_figures(text)
 
 
 class Verdict:
@@ -215,6 +216,7 @@ class Verdict:
     def __init__(self, right, method, point=None, claimed=None, true=None, formula=None):
         self.right, self.method, self.point = right, method, point
         self.claimed, self.true, self.formula = claimed, true, formula
+        self.at = None  # for a formula claim with values: the decision at those values
 
 
 def _points(problem, derivative, claim, count, seed):
@@ -282,12 +284,32 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     digits = _significant(claim_text)
     if digits is not None:
         from visualize.explain import close_enough
-        right = close_enough(claimed, true, digits)
+        right = close_enough(claimed, true, digits, text=claim_text)
         how = f"at the values given, to the {digits} significant figures written"
     else:
         right = _agree(claimed, true)
         how = "at the values given, to 1e-7"
     return Verdict(right, how, point, claimed, true)
+
+
+def decide_claim(problem, derivative, claim_text, claim, point, points=POINTS, seed=0):
+    """A claim with a variable in it is a formula: decided everywhere (SymPy or random
+    points), with its value at the given values reported beside (`verdict.at`). A claim
+    without one is a number, compared at the values given (or, without values, a
+    constant formula)."""
+    if point is None:
+        return decide(problem, derivative, claim, points, seed)
+    if not claim.names:
+        return decide_at(derivative, claim_text, claim, point)
+    at = decide_at(derivative, claim_text, claim, point)
+    try:
+        verdict = decide(problem, derivative, claim, points, seed)
+    except CheckError:  # no random point computes: only the given values can decide
+        at.method = ("at the values given only: no random point computes the claim, so "
+                     "it is not decided as a formula")
+        return at
+    verdict.at = at
+    return verdict
 
 
 # --------------------------------------------------------------------- command
@@ -332,17 +354,14 @@ def _run(args) -> int:
                          f"its variables are {', '.join(problem.variables) or 'none'}")
     point = expr.parse_assignments(assignments, problem.function) if assignments else None
     claim = problem.claim(claim_text)
-    if claim.names == [] and point is None:
-        raise CheckError(f"the claim {claim_text!r} is a number: give the values it is for, "
-                         f"e.g. {' '.join(f'{n}=0.5' for n in problem.variables)}")
+    # Without values a number is a formula too (a constant function), decided like any other.
     r = problem.root_name
     total = Derivative(problem, problem.function, expr.parse(args.wrt), f"d{r}/d{args.wrt}")
     print(f"{r} = {problem.function.text}")
     for name, part in problem.parts.items():
         print(f"{name} = {part.text}")
     print(f"claim: d{r}/d{args.wrt} = {claim_text}")
-    verdict = (decide_at(total, claim_text, claim, point) if point is not None
-               else decide(problem, total, claim, args.points, args.seed))
+    verdict = decide_claim(problem, total, claim_text, claim, point, args.points, args.seed)
     report(verdict, f"d{r}/d{args.wrt}", format_number)
 
     wrong_factors = []
@@ -356,8 +375,7 @@ def _run(args) -> int:
         top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
         factor = Derivative(problem, top, bottom, label.strip())
         claimed = problem.claim(text)
-        result = (decide_at(factor, text, claimed, point) if point is not None
-                  else decide(problem, factor, claimed, args.points, args.seed))
+        result = decide_claim(problem, factor, text, claimed, point, args.points, args.seed)
         print(f"  {label.strip()} = {text.strip()}: ", end="")
         report(result, label.strip(), format_number, indent="    ")
         if result.right is False:
@@ -371,10 +389,24 @@ def _run(args) -> int:
     elif args.factor and verdict.right is False:
         print("\nevery factor is right: the mistake is in multiplying them together "
               "(a path left out, or one counted twice?)")
-    return 0 if verdict.right else 1
+    return 0 if verdict.right and not wrong_factors else 1
 
 
 def report(verdict, label, format_number, indent=""):
+    _report(verdict, label, format_number, indent)
+    at = getattr(verdict, "at", None)
+    if at is None:
+        return
+    there = (f"{indent}at the values given ({_show_point(at.point)}) the claim gives "
+             f"{format_number(at.claimed, 10)} and the engine's {label} is "
+             f"{format_number(at.true, 10)}")
+    if verdict.right or not at.right:
+        print(there)
+    else:
+        print(f"{there}: right at these values only; as a formula the claim is WRONG")
+
+
+def _report(verdict, label, format_number, indent=""):
     if verdict.right:
         print(f"{'' if indent else 'verdict: '}RIGHT" + (f" (decided {verdict.method})"))
         if verdict.true is not None:

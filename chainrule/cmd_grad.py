@@ -83,7 +83,7 @@ def register(subparsers):
                         help="also write the steps as a LaTeX align* environment to FILE (.tex)")
     parser.add_argument("--frames", metavar="FOLDER",
                         help="also draw the backward pass as SVG frames, one per step, into "
-                             "FOLDER")
+                             "FOLDER (new, or holding no frame_* files)")
     parser.add_argument("--gif", metavar="FILE",
                         help="also draw the backward pass as an animated GIF (needs Pillow)")
     parser.add_argument("--step", action="store_true",
@@ -241,6 +241,15 @@ def check_folder(folder):
     if not os.path.isdir(parent):
         raise CommandError(f"--frames {folder}: the folder {parent} does not exist; create it "
                            "or choose another path")
+    if os.path.isdir(folder):
+        try:
+            old_frames = [n for n in os.listdir(folder) if n.startswith("frame_")]
+        except OSError as error:
+            raise CommandError(f"--frames {folder}: cannot read the folder: "
+                               f"{error.strerror or error}") from None
+        if old_frames:  # a shorter run would leave some of them behind, mixed with its own
+            raise CommandError(f"--frames {folder}: the folder already holds frame files "
+                               f"({min(old_frames)}, ...); give an empty or new folder")
 
 
 def write_frames_folder(root, args):

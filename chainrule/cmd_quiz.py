@@ -130,7 +130,7 @@ def ask(prompt, true, digits, read, out, hint, answer) -> int:
             print(f"  {error}", file=out)  # a typo is not a wrong answer: ask again
             continue
         attempt += 1
-        if close_enough(value, true, digits):
+        if close_enough(value, true, digits, text=line.strip()):
             print("  right" + ("" if attempt == 1 else " (second try: no point)"), file=out)
             return 1 if attempt == 1 else 0
         print(f"  not quite. hint: {hint}" if attempt < TRIES else

@@ -53,6 +53,13 @@ def _finite(name, x):
     return float(x)
 
 
+def _shown(digits):
+    """How a number is printed: the project's one format (significant figures, so
+    6e-6 is 6e-6, not 0.0000)."""
+    from visualize.explain import format_number
+    return lambda x: format_number(x, digits)
+
+
 # ------------------------------------------------------------------------ one neuron
 
 def neuron_demo(W=0.6, X=1.5, t=1.0, digits=4):
@@ -64,7 +71,7 @@ def neuron_demo(W=0.6, X=1.5, t=1.0, digits=4):
     W, X, t = _finite("W", W), _finite("X", X), _finite("t", t)
     if not 0.0 <= t <= 1.0:
         raise ValueError(f"the target t must lie in [0, 1] (it is a probability), got {t!r}")
-    f = f"{{:.{digits}f}}".format
+    f = _shown(digits)
 
     # --- cross-entropy: J = -(t log Z + (1 - t) log(1 - Z))
     w = Value(W, label="W")
@@ -216,11 +223,11 @@ def _check_published(name, ours):
 def mazur_demo(digits=9):
     """Mazur's worked example as tables, then neuron by neuron. Returns (text, numbers)."""
     n, result = mazur_network()
-    f = f"{{:.{digits}f}}".format
+    f = _shown(digits)
     e = "{:+.1e}".format
     i1, i2 = MAZUR_INPUTS
     t1, t2 = MAZUR_TARGETS
-    width = digits + 4
+    width = digits + 7  # room for significant figures of a small number: -0.000438567734
 
     def published_row(name, ours):
         if name not in MAZUR_PUBLISHED:
@@ -288,7 +295,7 @@ def softmax_demo(logits=(2.0, 1.0, 0.1), target=0, digits=4):
         raise ValueError(f"give at least two logits (one per class), got {len(zs)}")
     if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < len(zs):
         raise ValueError(f"the target is a class index from 0 to {len(zs) - 1}, got {target!r}")
-    f = f"{{:.{digits}f}}".format
+    f = _shown(digits)
     k = len(zs)
     t = target
     onehot = [1.0 if i == t else 0.0 for i in range(k)]

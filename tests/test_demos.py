@@ -119,23 +119,24 @@ def test_neuron_demo_numbers(W, X, t):
     assert status == 0, err
     want = neuron_closed_form(W, X, t)
 
+    # numbers are shown to 10 significant figures (visualize.explain.format_number)
     def number_after(prefix):
-        return float(re.search(re.escape(prefix) + r"\s*=\s*(-?\d+\.\d+)", out).group(1))
+        return float(re.search(re.escape(prefix) + r"\s*=\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)", out).group(1))
 
     assert number_after("dJ/dZ = -t/Z + (1 - t)/(1 - Z)") == pytest.approx(want["dJ/dZ"],
-                                                                           abs=1e-9)
-    assert number_after("dZ/dY = Z (1 - Z)") == pytest.approx(want["dZ/dY"], abs=1e-9)
-    assert number_after("dY/dW = X") == pytest.approx(X, abs=1e-10)
-    assert number_after("engine: dJ/dY") == pytest.approx(want["dJ/dY"], abs=1e-9)
+                                                                           rel=1e-9, abs=1e-15)
+    assert number_after("dZ/dY = Z (1 - Z)") == pytest.approx(want["dZ/dY"], rel=1e-9, abs=1e-15)
+    assert number_after("dY/dW = X") == pytest.approx(X, rel=1e-9, abs=1e-15)
+    assert number_after("engine: dJ/dY") == pytest.approx(want["dJ/dY"], rel=1e-9, abs=1e-15)
     delta = re.search(r"delta\s+= \S+ \* \S+ = (\S+)", out)
-    assert float(delta.group(1)) == pytest.approx(want["delta"], abs=1e-9)
+    assert float(delta.group(1)) == pytest.approx(want["delta"], rel=1e-9, abs=1e-15)
     # torch agrees on the derivative itself
     w = torch.tensor(W, dtype=torch.float64, requires_grad=True)
     z = torch.sigmoid(w * X)
     J = -(t * torch.log(z) + (1 - t) * torch.log(1 - z))
     J.backward()
     product = re.search(r"dJ/dW = \S+ \* \S+ \* \S+ = (\S+)", out)
-    assert float(product.group(1)) == pytest.approx(w.grad.item(), abs=1e-9)
+    assert float(product.group(1)) == pytest.approx(w.grad.item(), rel=1e-9, abs=1e-15)
     assert "Z - t" in out and "(a - y) * sigma'(net)" in out
 
 
@@ -231,3 +232,14 @@ def test_softmax_demo_follows_the_chain_through_the_softmax_nodes():
 def test_softmax_demo_errors(argv, words):
     status, _, err = run_main(argv)
     assert status == 2 and words in err and "Traceback" not in err
+
+
+def test_demo_numbers_use_the_one_number_format():
+    # p2 = 2.06e-9 was printed as 0.0000: fixed decimals hid it
+    from visualize.explain import format_number
+    text, numbers = demos.softmax_demo(logits=(10.0, -10.0), target=0)
+    p2 = numbers["p"][1]
+    assert 0 < p2 < 1e-8 and "0.0000" not in text
+    assert f"p2 = {format_number(p2)}" in text
+    text, numbers = demos.neuron_demo(W=4.0, X=3.0, t=1.0)
+    assert f"dJ/dY = {format_number(numbers['dJ/dY'])}" in text and "0.0000" not in text

@@ -1,6 +1,7 @@
 """`chainrule drill` and `chainrule grade`: seeded sheets that pdflatex compiles, graded
 against the engine's own backward pass."""
 
+import math
 import os
 import shutil
 import subprocess
@@ -179,3 +180,23 @@ def test_grade_never_tracebacks_on_any_file(tmp_path_factory, lines):
                     encoding="utf-8", errors="surrogatepass")
     status, out, err = run_cli(["grade", str(path)])
     assert status in (0, 1, 2) and "Traceback" not in err
+
+
+def test_grade_refuses_the_neighbour_on_the_far_side_of_the_true_value():
+    # true 1.5729: 1.573 is right, 1.572 (within one unit, but not it rounded) is wrong.
+    exercise = make_exercise("erin", 2)
+    values = engine_values(exercise)
+    key, true = next((k, v) for k, v in values.items()
+                     if v != 0 and float(format(v, ".4g")) != v)
+    rounded = float(format(true, ".4g"))
+    unit = 10.0 ** (math.floor(math.log10(abs(rounded))) - 3)
+    other = rounded - unit if rounded > true else rounded + unit
+    assert abs(other - true) < unit  # the old whole-unit tolerance took it
+    text = filled(exercise)
+    right = "\n".join(f"{key} = {format(true, '.4g')}" if line.startswith(key + " =") else line
+                       for line in text.splitlines())
+    assert grade(right).score == len(values)
+    wrong = "\n".join(f"{key} = {format(other, '.4g')}" if line.startswith(key + " =") else line
+                       for line in text.splitlines())
+    result = grade(wrong)
+    assert result.score == len(values) - 1 and result.first_wrong[0] == key

@@ -50,7 +50,7 @@ def test_format_number_round_trips_to_the_digits_shown(x, digits):
 
 
 def test_close_enough_and_parse_answer():
-    assert close_enough(0.1175, 0.1175018561) and close_enough(0.1176, 0.1175018561)
+    assert close_enough(0.1175, 0.1175018561) and not close_enough(0.1176, 0.1175018561)
     assert not close_enough(0.12, 0.1175018561) and not close_enough(0.2350, 0.1175018561)
     assert close_enough(parse_answer("1/4"), 0.25) and parse_answer(" −0.5 ") == -0.5
     assert tolerance(0.0) < 1e-10 and close_enough(0.0, 0.0)
@@ -154,3 +154,22 @@ def test_identifiers_for_generated_code():
     assert all(i.isidentifier() for i in ids.values()) and len(set(ids.values())) == len(ids)
     assert "x_2" not in ids.values()
     assert not [v for v in ids if not v.parents and not v.label]  # constants left out
+
+
+@pytest.mark.parametrize("typed, right", [
+    ("0.2", False), ("0.11", False), ("0.1", True), ("0.12", True), ("0.118", True),
+    ("0.1175", True), ("0.1176", False), ("0.1174", False)])
+def test_an_answer_is_the_true_value_rounded_to_the_figures_written(typed, right):
+    # Half a unit of the last figure written, not a whole one in both directions.
+    assert close_enough(parse_answer(typed), 0.1175018561, 1, text=typed) is right
+
+
+def test_rounding_uses_the_exact_float_and_refuses_the_other_neighbour():
+    assert close_enough(1.573, 1.5729, 4, text="1.573")
+    assert not close_enough(1.572, 1.5729, 4, text="1.572")
+    true = 0.2350000001
+    assert close_enough(0.24, true, 2, text="0.24") and not close_enough(0.23, true, 2, text="0.23")
+    true = 0.2349999999
+    assert close_enough(0.23, true, 2, text="0.23") and not close_enough(0.24, true, 2, text="0.24")
+    # more figures than asked are held to those figures
+    assert close_enough(0.235, true, 2, text="0.235") and not close_enough(0.236, true, 2, text="0.236")

@@ -116,3 +116,21 @@ def test_cli_exports(tmp_path):
     (tmp_path / "file").write_text("x")
     status, _, err = run_cli(argv[:5] + ["--frames", str(tmp_path / "file")])
     assert status == 2 and "not a folder" in err
+
+
+def test_cli_frames_refuses_a_folder_with_earlier_frames(tmp_path):
+    # an 11-frame run then a 3-frame run left frame_003..frame_010 behind, mixed in
+    frames = tmp_path / "frames"
+    status, out, err = run_cli(["grad", "sigmoid(w*x + b)", "w=-1.2", "x=0.5", "b=0.1",
+                                "--frames", str(frames)])
+    assert status == 0, err
+    before = sorted(os.listdir(frames))
+    status, out, err = run_cli(["grad", "w*x", "w=2", "x=3", "--frames", str(frames)])
+    assert status == 2 and "already holds frame files" in err and "empty or new folder" in err
+    assert len(err.strip().splitlines()) == 1 and sorted(os.listdir(frames)) == before
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    status, out, err = run_cli(["grad", "w*x", "w=2", "x=3", "--frames", str(other)])
+    assert status == 0, err
+    assert (other / "notes.txt").read_text() == "mine"

@@ -110,3 +110,24 @@ def test_any_typed_lines_end_in_a_score(lines):
     out = io.StringIO()
     assert quiz(root, parsed, values, 4, io.StringIO("\n".join(lines) + "\n"), out) == 0
     assert "score: " in out.getvalue()
+
+
+def test_digits_2_refuses_the_neighbour_on_the_far_side_of_the_true_value():
+    # dL/db is 0.23500..: a whole-unit tolerance took both 0.23 and 0.24 at --digits 2.
+    from decimal import Decimal
+    typed = []
+    for local, grad in engine_answers():
+        typed += [format(local, ".2g"), format(grad, ".2g")]
+    true = engine_answers()[1][1]
+    assert format_number(true, 3) == "0.235"
+    rounded = float(format(true, ".2g"))  # decided by the exact float
+    other = 0.23 if rounded == 0.24 else 0.24
+    assert abs(Decimal(true) - Decimal(repr(other))) < Decimal("0.01")
+    status, out, _ = run_quiz(typed, extra=["--digits", "2"])
+    assert "score: 10 / 10" in out, out
+    typed.insert(3, repr(other))  # wrong first, then right: no point
+    status, out, _ = run_quiz(typed, extra=["--digits", "2"])
+    assert "score: 9 / 10" in out, out
+    step2 = out[out.index("step 2/"):out.index("step 3/")]
+    assert "not quite" in step2 and "right (second try: no point)" in step2, out
+    assert out.count("not quite") == 1, out

@@ -267,7 +267,7 @@ def test_overwrites_an_existing_file_whole(tmp_path):
 # ------------------------------------------------------- quiz, passes, package data
 
 def test_quiz_page_carries_answers_with_the_digits_tolerance(tmp_path):
-    from visualize.explain import close_enough
+    from visualize.explain import close_enough, format_number
     data = page_data(write(neuron()[0], tmp_path, quiz=True))
     assert data["quiz"] is True
     traced = list(trace_backward(neuron()[0]))
@@ -275,9 +275,14 @@ def test_quiz_page_carries_answers_with_the_digits_tolerance(tmp_path):
         assert shown["answer_local"]["value"] == step.local
         assert shown["answer_grad"]["value"] == step.parent.grad
         tol = shown["answer_grad"]["tolerance"]
-        # The page accepts exactly what close_enough accepts at its digits.
-        assert close_enough(step.parent.grad + 0.9 * tol, step.parent.grad)
-        assert not close_enough(step.parent.grad + 2.5 * tol, step.parent.grad)
+        # The page, like close_enough, takes the true value rounded to its digits and
+        # refuses the neighbour on the other side of the true value (half a unit, not one).
+        true = step.parent.grad
+        rounded = float(format_number(true))
+        unit = 10.0 ** (math.floor(math.log10(abs(rounded))) - 3)
+        other = rounded - unit if rounded > true else rounded + unit
+        assert abs(rounded - true) <= tol and close_enough(rounded, true)
+        assert abs(other - true) > tol and not close_enough(other, true)
         assert shown["hint"].startswith("for out = ")
 
 

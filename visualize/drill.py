@@ -339,7 +339,7 @@ def grade(text: str, seed=None, level=None, digits: int = DIGITS) -> Grade:
         right = False
         if given:
             try:
-                right = close_enough(parse_answer(given), answer, digits)
+                right = close_enough(parse_answer(given), answer, digits, text=given)
             except ValueError:
                 right = False
         results.append((key, given or None, answer, right))

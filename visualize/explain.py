@@ -20,7 +20,7 @@ from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
 from autograd_core.ops import local_formula, op_info
 
-__all__ = ["format_number", "tolerance", "close_enough", "parse_answer", "node_names", "symbolic_local",
+__all__ = ["format_number", "tolerance", "close_enough", "significant_figures", "parse_answer", "node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads", "DIGITS"]
 
@@ -44,19 +44,45 @@ def format_number(x: float, digits: int = DIGITS) -> str:
 
 
 def tolerance(true: float, digits: int = DIGITS) -> float:
-    """How far an answer may be from `true` and still count as `true` shown to `digits`
-    significant figures: one unit of the last figure shown (rounded or cut off)."""
+    """How far an answer may be from `true` and still count as `true` rounded to `digits`
+    significant figures: half a unit of the last figure (a whole unit took the wrongly
+    rounded neighbour too: 0.23 for 0.2350037 at 2 figures), plus float slack."""
     if not math.isfinite(true):
         return 0.0
     if true == 0:
         return 10.0 ** -(digits + 8)
-    return 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
 
 
-def close_enough(answer: float, true: float, digits: int = DIGITS) -> bool:
-    """Does a student's answer equal `true` to the precision it is shown with?"""
-    return (format_number(answer, digits) == format_number(true, digits)
-            or abs(answer - true) <= tolerance(true, digits))
+def significant_figures(text: str):
+    """Significant figures of a plain number as typed ('0.1175' -> 4, '1e-3' -> 1);
+    None for anything else (a fraction, a formula)."""
+    match = re.fullmatch(r"\s*[-+−]?(\d*)\.?(\d*)(?:[eE][-+]?\d+)?\s*", text or "")
+    if not match or not (match.group(1) or match.group(2)):
+        return None
+    whole, fraction = match.group(1), match.group(2)
+    if "." not in text:  # 1200: the trailing zeros only place the point
+        whole = whole.rstrip("0")
+    return max(1, len((whole + fraction).lstrip("0")))
+
+
+def close_enough(answer: float, true: float, digits: int = DIGITS, text: str = None) -> bool:
+    """Does a student's answer equal `true` rounded to the significant figures it is
+    written with? Those are `digits`, or more when `text` (the answer as typed) shows
+    more. `true` is rounded from its exact float (half a unit of the last figure, never
+    a whole one): 0.2 and 0.11 are wrong for 0.1175, 0.12 and 0.118 right. An answer
+    typed as a fraction (1/3) is exact, so it is right when it rounds like `true`."""
+    if not (math.isfinite(answer) and math.isfinite(true)):
+        return answer == true
+    if answer == 0 or true == 0:
+        return abs(answer - true) <= 10.0 ** -(digits + 8)
+    written = significant_figures(text) if text is not None else digits
+    if written is None:  # a fraction: exact, so round it as the true value is rounded
+        return format_number(answer, digits) == format_number(true, digits)
+    figures = max(1, digits, written)
+    rounded = float(format(true, f".{figures}g"))
+    # the typed number and the rounded one are the same decimal; allow for floats only
+    return abs(answer - rounded) <= 1e-9 * abs(rounded)
 
 
 def parse_answer(text: str) -> float:
