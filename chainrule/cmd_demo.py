@@ -46,7 +46,7 @@ def register(subparsers):
     neuron.add_argument("--t", type=finite_float, default=1.0,
                         help="the target, in [0, 1] (default 1)")
     neuron.add_argument("--digits", type=digits, default=4, metavar="N",
-                        help="decimal places (default 4)")
+                        help="significant figures (default 4)")
     neuron.set_defaults(run=run_neuron)
 
     mazur = demos.add_parser(
@@ -58,7 +58,7 @@ def register(subparsers):
         epilog="examples:\n  chainrule demo mazur\n  chainrule demo mazur --digits 12\n",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     mazur.add_argument("--digits", type=digits, default=9, metavar="N",
-                       help="decimal places (default 9, as published)")
+                       help="significant figures (default 9, as published)")
     mazur.set_defaults(run=run_mazur)
 
     softmax = demos.add_parser(
@@ -74,7 +74,7 @@ def register(subparsers):
     softmax.add_argument("--target", type=whole_number, default=0, metavar="INDEX",
                          help="the target class index, 0 for the first logit (default 0)")
     softmax.add_argument("--digits", type=digits, default=4, metavar="N",
-                         help="decimal places (default 4)")
+                         help="significant figures (default 4)")
     softmax.set_defaults(run=run_softmax)
     return parser
 
