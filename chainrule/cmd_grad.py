@@ -300,7 +300,7 @@ def write_output(root, path, option, args):
             write_gif(root, path, passes=args.passes, digits=args.digits)
         else:
             from visualize import render
-            render(root, path, format=option)
+            render(root, path, format=option, digits=args.digits)
     except ImportError as error:
         raise CommandError(f"--{option} {path}: {error}") from None
     except OSError as error:

@@ -464,3 +464,13 @@ def test_two_ctrl_c_in_step_exit_130_without_a_traceback(gap):
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_digits_reach_every_number_in_the_picture(tmp_path):
+    # --digits 6 showed grads to 6 figures but data and edge labels to 4.
+    path = tmp_path / "g.svg"
+    status, _, err = run_cli(EXAMPLE + ["--digits", "6", "--svg", str(path)])
+    assert status == 0, err
+    svg = path.read_text(encoding="utf-8")
+    assert "data 0.377541" in svg and "grad 0.117502" in svg and "= 0.235004" in svg
+    assert "data 0.3775<" not in svg

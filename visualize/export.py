@@ -187,7 +187,7 @@ def backward_frames(root: Value, passes: int = 1, digits: int = DIGITS, rankdir=
     frames = []
     for k in range(len(derivation.steps) + 1):
         step = derivation.steps[k - 1] if k else None
-        picture = graph.draw_graph(derivation.root, rankdir=rankdir,
+        picture = graph.draw_graph(derivation.root, rankdir=rankdir, digits=digits,
                                    grads=shown_grads(derivation, k, digits), highlight=step)
         if step is not None:
             note = f"step {k} / {len(derivation.steps)}: {step.line(digits)}"

@@ -15,7 +15,7 @@ from autograd_core.ops import op_info
 
 from autograd_core import naming
 
-from .explain import format_number, node_names, symbolic_local
+from .explain import DIGITS, format_number, node_names, symbolic_local
 
 __all__ = ["draw_graph", "render", "dot_binary", "write_atomically", "FORMATS", "node_name"]
 
@@ -110,7 +110,7 @@ def _role(value, root, parameters):
 
 
 def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int = MAX_NODES,
-               legend: bool = True, grads=None, highlight=None):
+               legend: bool = True, grads=None, highlight=None, digits: int = DIGITS):
     """A graphviz.Digraph of everything `root` was computed from.
 
     One box per Value (name, data, grad), one circle per operation, and on each edge
@@ -122,6 +122,7 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
     For frames of the backward pass: `grads` maps a node to the text shown after
     "grad" (a node not in it shows its .grad; "" leaves it blank), and `highlight`, a
     NarratedStep, draws the edge it uses thick red and its parent outlined red.
+    `digits`: significant figures of every number drawn (data, grad, local derivative).
     """
     if not isinstance(root, Value):
         raise TypeError(f"draw_graph needs a Value, got {type(root).__name__}")
@@ -151,9 +152,9 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
     for v in order:
         # Results and named leaves show their name; a constant shows only its value.
         name = shown[v] if v.parents or v.label or v is root else ""
-        grad = grads[v] if v in grads else format_number(v.grad)
+        grad = grads[v] if v in grads else format_number(v.grad, digits)
         fields = ([_escape(name)] if name else []) + \
-                 [f"data {format_number(v.data)}", f"grad {_escape(grad)}"]
+                 [f"data {format_number(v.data, digits)}", f"grad {_escape(grad)}"]
         style = dict(STYLE[_role(v, root, parameters)])
         if highlight is not None and v is highlight.parent:
             style.update(color="#d62728", penwidth="3")
@@ -172,7 +173,7 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
                 if highlight is not None and v is highlight.node and i == highlight.index:
                     edge_style = dict(color="#d62728", penwidth="3", fontcolor="#d62728")
                 dot.edge(names[parent], op_node, label=f"∂{_escape(shown[v])}/∂"
-                         f"{_escape(shown[parent])} = {formula}\n= {format_number(local)}",
+                         f"{_escape(shown[parent])} = {formula}\n= {format_number(local, digits)}",
                          **edge_style)
     return dot
 

@@ -232,7 +232,7 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
         derivation = narrate(root, passes=passes)
         # Drawn after the passes, so each record box is sized for the final grad's text.
         svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters,
-                                     legend=False).pipe(format="svg", quiet=True)
+                                     legend=False, digits=digits).pipe(format="svg", quiet=True)
     names = derivation.names
     svg_name = {v: graph.node_name(v, i) for i, v in enumerate(order)}
     steps = _step_data(derivation, svg_name, digits)
