@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
@@ -594,19 +595,42 @@ def _classes(outputs, loss_name):
     return [int(out[0] > cut) for out in outputs]
 
 
-def _accuracy(outputs, y, loss_name):
+def _correct(outputs, y, loss_name):
+    """How many examples' outputs (N lists, or an N x k numpy array) predict their label."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(outputs, np.ndarray):
+        if loss_name == "ce":
+            predicted = outputs.argmax(axis=1)  # the first of equal ones, as max() takes
+        else:
+            predicted = outputs[:, 0] > (0.0 if loss_name == "bce" else 0.5)
+        return int((predicted == np.asarray(y).astype(int)).sum())
     predicted = _classes(outputs, loss_name)
-    return sum(p == int(t) for p, t in zip(predicted, y)) / len(y)
+    return sum(p == int(t) for p, t in zip(predicted, y))
 
 
-def evaluate(model, X, y, loss_name, task):
-    """(loss, accuracy) of the model on all of X, y; accuracy is None for regression."""
-    loss_fn = LOSSES[loss_name].function
-    with paused_gc():
-        outputs = [_outputs(model, x) for x in X]
-        loss = loss_fn(outputs, y).data
-    outs = [[o.data for o in out] for out in outputs]
-    return loss, (_accuracy(outs, y, loss_name) if task == "classification" else None)
+def _accuracy(outputs, y, loss_name):
+    return _correct(outputs, y, loss_name) / len(y)
+
+
+# Evaluation runs the batch compile over this many examples at a time: its arrays are
+# examples x layer width, and a whole large dataset at once would be the run's peak.
+EVALUATION_CHUNK = 4096
+
+
+def evaluate(model, X, y, loss_name, task, compiled=None):
+    """(loss, accuracy) of the model on all of X, y; accuracy is None for regression.
+
+    The batch compile of the model's loss (compiled: one made before, to reuse), over
+    chunks of EVALUATION_CHUNK examples; the loss is their mean."""
+    compiled = _BatchLoss(model, loss_name) if compiled is None else compiled
+    total, correct = 0.0, 0
+    for start in range(0, len(X), EVALUATION_CHUNK):
+        bx, by = X[start:start + EVALUATION_CHUNK], y[start:start + EVALUATION_CHUNK]
+        loss, _, outputs = compiled(bx, by)
+        total += loss * len(by)
+        if task == "classification":
+            correct += _correct(outputs, by, loss_name)
+    return total / len(X), (correct / len(X) if task == "classification" else None)
 
 
 # ----------------------------------------------------------------------- results
@@ -670,11 +694,13 @@ class Trainer:
         self.model = build_model(self.config, len(X[0]))
         n = len(self.X)
         self.batch_size = n if self.config.batch_size is None else min(self.config.batch_size, n)
-        if make_step is None:
-            edges = self.batch_size * _graph_size(_sizes(self.config))[1]
-            make_step = compiled_step if self.batch_size == n and \
-                edges <= COMPILE_EDGE_LIMIT else engine_step
-        self._step = make_step(self.model, self.config.loss)
+        self._step = (make_step or batch_step)(self.model, self.config.loss)
+        self._arrays = None  # the data as numpy arrays, for a step that takes them
+        if getattr(self._step, "takes_arrays", False):
+            np = _numpy()
+            self._arrays = (np.asarray(self.X, dtype=np.float64),
+                            np.asarray(self.y, dtype=np.float64))
+        self._evaluator = None  # the batch compile evaluate() uses, made when first needed
         self.optimizer = SGD(self.model.parameters(), self.config.lr)
         self._order_rng = random.Random(self.config.seed)  # its own stream: batch order only
         self._order = list(range(n))
@@ -683,7 +709,7 @@ class Trainer:
         self.losses, self.accuracies = [], []
         self._position = 0          # the next batch's start within the epoch
         self._epoch_loss = 0.0
-        self._epoch_outputs, self._epoch_targets = [], []
+        self._epoch_correct = 0     # examples the epoch's outputs classified right
         self.wall_time = 0.0
 
     @property
@@ -696,22 +722,28 @@ class Trainer:
         if self._position == 0 and self.batch_size < len(self.X):
             self._order_rng.shuffle(self._order)
         chosen = self._order[self._position:self._position + self.batch_size]
-        bx, by = [self.X[i] for i in chosen], [self.y[i] for i in chosen]
+        if self._arrays is None:
+            bx, by = [self.X[i] for i in chosen], [self.y[i] for i in chosen]
+        elif len(chosen) == len(self.X):  # full batch: never shuffled, the arrays as they are
+            bx, by = self._arrays
+        else:
+            bx, by = (array[chosen] for array in self._arrays)
         loss, outs = self._step(bx, by)
+        correct = _correct(outs, by, self.config.loss) if self.task == "classification" \
+            else None
         with interrupts_held():  # the model is never left half-updated
             self.optimizer.step()
             self.steps += 1
             self._position += len(chosen)
             self._epoch_loss += loss * len(chosen)
-            self._epoch_outputs += outs
-            self._epoch_targets += by
+            if correct is not None:
+                self._epoch_correct += correct
             finished = self._position >= len(self.X)
             batch = -(-self._position // self.batch_size)
             if finished:
                 self._finish_epoch()
         self.wall_time += time.perf_counter() - started
-        accuracy = _accuracy(outs, by, self.config.loss) if self.task == "classification" \
-            else None
+        accuracy = None if correct is None else correct / len(chosen)
         return StepReport(self.epoch if finished else self.epoch + 1, batch,
                           self.batches_per_epoch, loss, accuracy, finished)
 
@@ -719,12 +751,11 @@ class Trainer:
         # Loss and accuracy of the outputs seen during the epoch (before each update).
         self.losses.append(self._epoch_loss / len(self.X))
         if self.task == "classification":
-            self.accuracies.append(_accuracy(self._epoch_outputs, self._epoch_targets,
-                                             self.config.loss))
+            self.accuracies.append(self._epoch_correct / len(self.X))
         self.epoch += 1
         self._position = 0
         self._epoch_loss = 0.0
-        self._epoch_outputs, self._epoch_targets = [], []
+        self._epoch_correct = 0
 
     def run_epoch(self):
         """Steps until the current epoch is complete; (its loss, its accuracy)."""
@@ -737,7 +768,9 @@ class Trainer:
         """(loss, accuracy) of the current model on X, y (default: the training set)."""
         X = self.X if X is None else X
         y = self.y if y is None else y
-        return evaluate(self.model, X, y, self.config.loss, self.task)
+        if self._evaluator is None:
+            self._evaluator = _BatchLoss(self.model, self.config.loss)
+        return evaluate(self.model, X, y, self.config.loss, self.task, self._evaluator)
 
     def predict(self, points):
         """Probabilities (classification) or values (regression) per point; see predict."""
