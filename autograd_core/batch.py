@@ -317,6 +317,9 @@ class BatchCompiledGraph:
 
     def _numpy_params(self, param_values):
         np = self._np
+        if isinstance(param_values, list) and len(param_values) == len(self.params) and \
+                set(map(type, param_values)) == {float}:
+            param_values = np.array(param_values, dtype=np.float64)  # floats: checked below
         if isinstance(param_values, np.ndarray) and param_values.dtype == np.float64 \
                 and param_values.shape == (len(self.params),) \
                 and np.isfinite(param_values).all():
@@ -326,7 +329,16 @@ class BatchCompiledGraph:
     def _numpy_columns(self, columns):
         np = self._np
         arrays = []
+        finite_bases = {}  # columns that are views of one array (a batch's X.T): checked once
         for i, column in enumerate(self._column_list(columns)):
+            if isinstance(column, np.ndarray) and column.dtype == np.float64 and \
+                    column.ndim == 1 and isinstance(column.base, np.ndarray):
+                base = column.base
+                if id(base) not in finite_bases:
+                    finite_bases[id(base)] = bool(np.isfinite(base).all())
+                if finite_bases[id(base)]:
+                    arrays.append(column)
+                    continue
             if not (isinstance(column, np.ndarray) and column.dtype == np.float64
                     and column.ndim == 1):
                 try:

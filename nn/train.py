@@ -509,28 +509,35 @@ class _BatchLoss:
         self.np = self.function._np
         self.nin = nin
         # cross-entropy's shift is each sample's largest logit, known only after a
-        # forward pass: that pass is the predictor's
-        self.logits = batch_predictor(model) if loss_name == "ce" else None
+        # forward pass: the outputs' own compile
+        self.logits = None
+        if loss_name == "ce":
+            from autograd_core.batch import compile_outputs
+            with paused_gc():
+                self.logits = compile_outputs(outputs, self.params, inputs)
 
     def __call__(self, X, y):
         """(mean loss, gradients, outputs: an N x k array with numpy, else N lists)."""
         np = self.np
         batch = _Points(X, self.nin, np)
+        values = [p.data for p in self.params]
         if np is not None:
+            values = np.array(values, dtype=np.float64)  # once for both calls
             y = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)
             if self.loss_name == "ce":
-                shift = self.logits.arrays(X).max(axis=1)
-                targets = [(y == c).astype(np.float64) for c in range(self.width)] + [shift]
+                shift = self.logits.as_arrays(values, batch.columns).max(axis=1)
+                onehot = (y[:, None] == np.arange(self.width)).astype(np.float64)
+                targets = list(onehot.T) + [shift]
             else:
                 targets = [y]
         else:
             y = [float(t) for t in y]
             if self.loss_name == "ce":
-                shift = [max(row) for row in self.logits(X)]
+                shift = [max(row) for row in self.logits(values, batch.columns)]
                 targets = [[float(t == c) for t in y] for c in range(self.width)] + [shift]
             else:
                 targets = [y]
-        loss, grads = self.function([p.data for p in self.params], batch.columns + targets)
+        loss, grads = self.function(values, batch.columns + targets)
         outputs = self.function.watched_array if np is not None else \
             self.function.watched_values
         return loss, grads, outputs
@@ -549,9 +556,10 @@ def batch_step(model, loss_name):
     params = compiled.params
 
     def step(X, y):
-        loss, grads, outputs = compiled(X, y)
-        for p, g in zip(params, grads):
-            p.grad = g
+        with paused_gc():  # a step makes no cycles; the model's graph need not be scanned
+            loss, grads, outputs = compiled(X, y)
+            for p, g in zip(params, grads):
+                p.grad = g
         return loss, outputs
 
     step.takes_arrays = compiled.np is not None
