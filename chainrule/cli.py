@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import signal
 import sys
 
 from autograd_core import NonFiniteGradientError
@@ -99,19 +98,8 @@ def _main(argv) -> int:
         return 1
 
 
-def console() -> int:
-    """The `chainrule` program itself (console script and `python -m chainrule`)."""
-    try:
-        status = main()
-        if status == 130:
-            # The user asked to stop and has been answered: a second Ctrl-C arriving
-            # while the interpreter exits must not turn that clean stop into a death by
-            # signal (exit -2).
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except KeyboardInterrupt:  # a second Ctrl-C while the first was being answered
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        status = 130
-    return status
+# Scripts installed before the entry point moved to chainrule.entry import it from here.
+from chainrule.entry import console  # noqa: E402
 
 
 if __name__ == "__main__":

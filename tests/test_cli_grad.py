@@ -466,6 +466,94 @@ def test_two_ctrl_c_in_step_exit_130_without_a_traceback(gap):
         os.close(master)
 
 
+# Loaded by the child through PYTHONPATH: a Ctrl-C (SIGINT to itself, as a terminal
+# sends it) at the moment the named module starts importing.
+INTERRUPTING_SITECUSTOMIZE = """
+import os, signal, sys
+TARGET = os.environ.get("CHAINRULE_TEST_CTRL_C_AT_IMPORT")
+
+class CtrlCAtImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == TARGET:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+if TARGET:
+    sys.meta_path.insert(0, CtrlCAtImport())
+
+if os.environ.get("CHAINRULE_TEST_CTRL_C_AT_EXIT"):
+    import atexit, time
+
+    def ctrl_c_while_exiting():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler, if any, runs here
+
+    atexit.register(ctrl_c_while_exiting)
+"""
+
+
+def _read_to_end(master, proc):
+    text = ""
+    while True:
+        ready = select.select([master], [], [], 30)[0]
+        if not ready:
+            raise AssertionError(f"no end of output; got {text!r}")
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        text += chunk.decode("utf-8", "replace")
+    return text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("how", ["console script", "python -m chainrule"])
+@pytest.mark.parametrize("module", ["chainrule.cli", "argparse", "autograd_core",
+                                    "autograd_core.engine", "visualize.explain",
+                                    "chainrule.cmd_train"])
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path, how, module):
+    # In the first second, while Python imports the commands, a Ctrl-C printed a
+    # KeyboardInterrupt traceback from inside an import and died by signal (exit -2).
+    import pty
+    script = os.path.join(os.path.dirname(sys.executable), "chainrule")
+    if how == "console script" and not os.access(script, os.X_OK):
+        pytest.skip(f"{script} is not installed (pip install -e .)")
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE)
+    env = dict(os.environ, CHAINRULE_TEST_CTRL_C_AT_IMPORT=module,
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    command = [script] if how == "console script" else [sys.executable, "-m", "chainrule"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(command + EXAMPLE, stdin=slave, stdout=slave, stderr=slave,
+                            close_fds=True, env=env)
+    os.close(slave)
+    try:
+        output = _read_to_end(master, proc)
+        assert proc.wait(timeout=30) == 130, output
+        assert "Traceback" not in output and "chainrule: interrupted" in output, output
+        assert "value:" not in output  # it stopped where it was interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+@pytest.mark.parametrize("command, status", [(EXAMPLE, 0), (["grad", "x +"], 2)])
+def test_ctrl_c_after_the_answer_keeps_the_exit_status(tmp_path, command, status):
+    # A Ctrl-C while the interpreter shut down, after everything was printed, gave a
+    # KeyboardInterrupt traceback from the exit handlers (or, between them, exit -2).
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE)
+    env = dict(os.environ, CHAINRULE_TEST_CTRL_C_AT_EXIT="1",
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    proc = subprocess.run([sys.executable, "-m", "chainrule"] + command, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == status and "Traceback" not in proc.stderr, proc.stderr
+    assert ("chain rule, step by step" in proc.stdout) == (status == 0)
+
+
 def test_digits_reach_every_number_in_the_picture(tmp_path):
     # --digits 6 showed grads to 6 figures but data and edge labels to 4.
     path = tmp_path / "g.svg"
