@@ -68,12 +68,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     try:
-        return _main(argv)
+        status = _main(argv)
+        try:
+            sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        except BrokenPipeError:
+            _discard_stdout()  # the command had finished: its status stands
+        return status
     except KeyboardInterrupt:
         # Ctrl-C anywhere (argument parsing, imports, a command without its own
         # handler, a second Ctrl-C inside one's handler): the shell's status, no traceback.
         print("\nchainrule: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (chainrule ... | head) and has all it wanted: stop
+        # quietly with success, as Unix tools and `python -m autograd_core` do.
+        _discard_stdout()
+        return 0
+
+
+def _discard_stdout():
+    # What is still buffered goes nowhere, rather than failing again at interpreter exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _main(argv) -> int:
@@ -84,18 +100,11 @@ def _main(argv) -> int:
         parser.print_help()
         return 2
     try:
-        status = args.run(args) or 0
-        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
-        return status
+        return args.run(args) or 0
     except NonFiniteGradientError as error:
         # Any command that differentiates may meet one; the engine's message names the
         # chain-rule step where it first went wrong, and no wrong number gets printed.
         return fail(f"cannot compute the gradients: {error}")
-    except BrokenPipeError:
-        # The reader went away (chainrule ... | head): stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
 
 
 # Scripts installed before the entry point moved to chainrule.entry import it from here.

@@ -354,6 +354,7 @@ def _run(args) -> int:
                          f"its variables are {', '.join(problem.variables) or 'none'}")
     point = expr.parse_assignments(assignments, problem.function) if assignments else None
     claim = problem.claim(claim_text)
+    factors = [_factor(problem, item) for item in args.factor]  # every option read first
     # Without values a number is a formula too (a constant function), decided like any other.
     r = problem.root_name
     total = Derivative(problem, problem.function, expr.parse(args.wrt), f"d{r}/d{args.wrt}")
@@ -367,19 +368,12 @@ def _run(args) -> int:
     wrong_factors = []
     if args.factor:
         print("\nfactors:")
-    for item in args.factor:
-        label, sep, text = item.partition("=")
-        match = re.fullmatch(r"\s*d\s*(.+?)\s*/\s*d\s*(.+?)\s*", label)
-        if not sep or not match:
-            raise CheckError(f"--factor {item!r}: write dA/dB=EXPR, e.g. --factor \"dL/dz=z*(1-z)\"")
-        top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
-        factor = Derivative(problem, top, bottom, label.strip())
-        claimed = problem.claim(text)
+    for label, factor, text, claimed in factors:
         result = decide_claim(problem, factor, text, claimed, point, args.points, args.seed)
-        print(f"  {label.strip()} = {text.strip()}: ", end="")
-        report(result, label.strip(), format_number, indent="    ")
+        print(f"  {label} = {text.strip()}: ", end="")
+        report(result, label, format_number, indent="    ")
         if result.right is False:
-            wrong_factors.append(label.strip())
+            wrong_factors.append(label)
     if not args.factor and verdict.right is False:
         print(f"\n(to find which chain-rule factor is wrong, name the parts with --let and "
               f"give each factor with --factor \"d{r}/dz=...\"; see chainrule check --help)")
@@ -390,6 +384,23 @@ def _run(args) -> int:
         print("\nevery factor is right: the mistake is in multiplying them together "
               "(a path left out, or one counted twice?)")
     return 0 if verdict.right and not wrong_factors else 1
+
+
+def _factor(problem, item):
+    """(label, Derivative, claimed text, parsed claim) of one --factor "dA/dB=EXPR"."""
+    label, sep, text = item.partition("=")
+    match = re.fullmatch(r"\s*d\s*(.+?)\s*/\s*d\s*(.+?)\s*", label)
+    if not sep or not match:
+        raise CheckError(f"--factor {item!r}: write dA/dB=EXPR, e.g. --factor \"dL/dz=z*(1-z)\"")
+    try:
+        top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
+        factor = Derivative(problem, top, bottom, label.strip())
+        return label.strip(), factor, text, problem.claim(text)
+    except CheckError as error:  # say which of several factors it is about
+        raise CheckError(f"--factor {item!r}: {error}") from None
+    except expr.ExpressionError as error:
+        raise expr.ExpressionError(f"--factor {item!r}: {error.message}", error.text,
+                                   error.start, error.end) from None
 
 
 def report(verdict, label, format_number, indent=""):

@@ -160,6 +160,17 @@ def test_mistakes_are_one_line(argv, words):
     assert status == 2 and words in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("factor, words", [
+    ("oops", "write dA/dB=EXPR"), ("dL/d(x+1)=1", "is not the output"),
+    ("dL/dq=1", "uses q"), ("dL/dx=((", "'(' was never closed")])
+def test_a_malformed_factor_is_refused_before_any_verdict(factor, words):
+    # It was reported after the verdict on the claim (and its work) had been printed.
+    status, out, err = run_cli(["check", "x*y", "--wrt", "x", "y",
+                                "--factor", "dL/dx=y", "--factor", factor])
+    assert status == 2 and out == "", out
+    assert err.startswith(f"chainrule: error: --factor {factor!r}: ") and words in err
+
+
 def test_factors_as_numbers_at_given_values():
     torch = pytest.importorskip("torch")
     w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)

@@ -554,6 +554,36 @@ def test_ctrl_c_after_the_answer_keeps_the_exit_status(tmp_path, command, status
     assert ("chain rule, step by step" in proc.stdout) == (status == 0)
 
 
+@pytest.mark.parametrize("command, status", [
+    (EXAMPLE, 0), (EXAMPLE + ["--paths", "--formula"], 0), (["demo", "mazur"], 0),
+    (["demo", "neuron"], 0), (["check", "x**3*y", "--wrt", "x", "3*x**2*y"], 0),
+    (["check", "x**3*y", "--wrt", "x", "3*x*y"], 0), (["quiz", "x*y", "x=1", "y=2"], 0),
+    (["grad", "--help"], 0),
+    # a mistake found after some lines were printed keeps its status
+    (["check", "x*y", "--wrt", "x", "y", "--factor", "nonsense"], 2)])
+def test_a_closed_pipe_is_quiet_and_keeps_success(command, status):
+    # `chainrule grad ... | head` exited 1 when head left before the output ended.
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line
+    try:
+        proc = subprocess.run([sys.executable, "-m", "chainrule"] + command, stdout=write_end,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert (proc.stderr == "") == (status == 0), proc.stderr
+
+
+def test_piped_into_head_exits_0():
+    proc = subprocess.run(f"set -o pipefail; {sys.executable} -m chainrule demo mazur | head -2",
+                          shell=True, executable="/bin/bash", capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert len(proc.stdout.splitlines()) == 2
+
+
 def test_digits_reach_every_number_in_the_picture(tmp_path):
     # --digits 6 showed grads to 6 figures but data and edge labels to 4.
     path = tmp_path / "g.svg"
