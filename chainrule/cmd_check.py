@@ -338,7 +338,8 @@ def _split_items(items, wrt):
 
 
 def _show_point(point):
-    return ", ".join(f"{n} = {v!r}" for n, v in point.items())
+    from visualize.explain import exact_number
+    return ", ".join(f"{n} = {exact_number(v)}" for n, v in point.items())
 
 
 def _run(args) -> int:
@@ -349,6 +350,10 @@ def _run(args) -> int:
     problem = Problem(args.expression, args.let)
     assignments, claim_text = _split_items(args.items, args.wrt)
     args.wrt = args.wrt[0]
+    if args.wrt in expr.constants():
+        raise CheckError(f"--wrt {args.wrt}: {args.wrt} is a constant, not a variable, so "
+                         "nothing is differentiated by it; its variables are "
+                         f"{', '.join(problem.variables) or 'none'}")
     if args.wrt not in problem.variables:
         raise CheckError(f"--wrt {args.wrt}: not a variable of {problem.function.text!r}; "
                          f"its variables are {', '.join(problem.variables) or 'none'}")

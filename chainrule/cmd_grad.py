@@ -117,7 +117,7 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from visualize.explain import format_number, kept_grads, narrate
+    from visualize.explain import exact_number, format_number, kept_grads, narrate
 
     parsed = expr.parse(args.expression)
     values = expr.parse_assignments(args.assignments, parsed)
@@ -146,7 +146,7 @@ def _run(args) -> int:
     out = sys.stdout
     print(f"{root_name} = {parsed.text}", file=out)
     if parsed.names:
-        print("at " + "  ".join(f"{name} = {values[name]!r}" for name in parsed.names),
+        print("at " + "  ".join(f"{name} = {exact_number(values[name])}" for name in parsed.names),
               file=out)
     print(f"\nvalue: {root_name} = {fmt(root.data)}", file=out)
     print_legend(derivation, out)

@@ -64,14 +64,14 @@ def run(args) -> int:
 
 
 def quiz(root, parsed, values, digits, read, out) -> int:
-    from visualize.explain import format_number, narrate
+    from visualize.explain import exact_number, format_number, narrate
 
     derivation = narrate(root)
     f = lambda x: format_number(x, digits)  # noqa: E731
     steps = derivation.steps
     print(f"{derivation.root_name} = {parsed.text}", file=out)
     if parsed.names:
-        print("at " + "  ".join(f"{n} = {values[n]!r}" for n in parsed.names), file=out)
+        print("at " + "  ".join(f"{n} = {exact_number(values[n])}" for n in parsed.names), file=out)
     print(f"value: {derivation.root_name} = {f(root.data)}", file=out)
     for row in derivation.legend_lines():
         print(f"where {row}", file=out)

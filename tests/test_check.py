@@ -113,7 +113,7 @@ def test_a_formula_claim_with_values_is_decided_as_a_formula():
     assert "right at these values only; as a formula the claim is WRONG" in out
     status, out, _ = run_cli(["check", "x*y", "x=2", "y=2", "--wrt", "x", "y"])
     assert status == 0 and "verdict: RIGHT (decided symbolically" in out
-    assert "at the values given (x = 2.0, y = 2.0) the claim gives 2" in out
+    assert "at the values given (x = 2, y = 2) the claim gives 2" in out
 
 
 def test_a_wrong_factor_exits_1_even_when_the_claim_is_right():

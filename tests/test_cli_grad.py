@@ -84,7 +84,14 @@ def test_shared_variable_accumulates():
     (["grad", "w*x", "w=1", "x=abc"], "'abc' is not a number"),
     (["grad", "w*x", "w=1", "x=nan"], "finite"),
     (["grad", "w*x", "w=1", "x=-inf"], "finite"),
-    (["grad", "w*x", "w=1", "x=1", "w=2"], "given twice"),
+    (["grad", "w*x", "w=1", "x=1", "w=2"], "given twice (w=1 and w=2)"),
+    (["grad", "w*x", "w=1e8", "x=1", "w=2"], "given twice (w=1e8 and w=2)"),
+    # pi and e are constants: "does not appear" sent the student looking for a typo
+    (["grad", "pi", "pi=3"], "pi is the constant 3.141592653589793, not a variable"),
+    (["grad", "pi*x", "x=1", "pi=3"], "so it cannot be given a value; remove pi=3"),
+    (["grad", "e**x", "x=1", "e=2"], "e is the constant 2.718281828459045, not a variable"),
+    (["check", "pi*x", "x=1", "pi=3", "--wrt", "x", "pi"], "pi is the constant"),
+    (["check", "pi*x", "--wrt", "pi", "x"], "--wrt pi: pi is a constant, not a variable"),
     (["grad", "log(x)", "x=0"], "log is only defined for positive numbers"),
     (["grad", "1 / x", "x=0"], "division by zero"),
     (["grad", "exp(x)", "x=800"], "exp(800.0) is too large"),
@@ -97,6 +104,22 @@ def test_errors_are_one_clear_message(argv, words):
     assert status == 2
     assert err.startswith("chainrule: error: ") and words in err.splitlines()[0]
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("1e8", "1e8"), ("100000000", "1e8"), ("0.123456", "0.123456"), ("-1.20", "-1.2"),
+    ("3", "3"), ("1200", "1200"), ("2.5e-5", "2.5e-5"), ("0.1", "0.1"),
+    ("123456789012", "123456789012"), ("-0", "0")])
+def test_the_values_are_echoed_as_numbers_are_shown(typed, shown):
+    # "at x = 100000000.0" was Python's repr; every figure typed stays (no rounding to
+    # --digits: the student checks the steps from these).
+    status, out, err = run_main(["grad", "x*y", f"x={typed}", "y=2"])
+    assert status == 0 and f"\nat x = {shown}  y = 2\n" in out, err
+    quiz = subprocess.run([sys.executable, "-m", "chainrule", "quiz", "x*y", f"x={typed}",
+                           "y=2"], input="q\n", capture_output=True, text=True, timeout=60)
+    assert f"\nat x = {shown}  y = 2\n" in quiz.stdout, quiz.stdout + quiz.stderr
+    status, out, _ = run_main(["check", "x*y", f"x={typed}", "y=2", "--wrt", "x", "3"])
+    assert f"at x = {shown}, y = 2: the claim gives 3" in out, out
 
 
 def test_malformed_expression_shows_a_caret():

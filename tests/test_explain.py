@@ -49,6 +49,13 @@ def test_format_number_round_trips_to_the_digits_shown(x, digits):
     assert close_enough(float(text), x, digits)
 
 
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_exact_number_reads_back_as_the_same_float(x):
+    from visualize.explain import exact_number
+    text = exact_number(x)
+    assert float(text) == x and "e+" not in text and not text.endswith(".0")
+
+
 def test_close_enough_and_parse_answer():
     assert close_enough(0.1175, 0.1175018561) and not close_enough(0.1176, 0.1175018561)
     assert not close_enough(0.12, 0.1175018561) and not close_enough(0.2350, 0.1175018561)

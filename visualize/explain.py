@@ -20,7 +20,7 @@ from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
 from autograd_core.ops import local_formula, op_info
 
-__all__ = ["format_number", "tolerance", "close_enough", "significant_figures", "parse_answer", "node_names", "symbolic_local",
+__all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures", "parse_answer", "node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads", "DIGITS"]
 
@@ -41,6 +41,15 @@ def format_number(x: float, digits: int = DIGITS) -> str:
     text = format(x, f".{max(1, digits)}g")
     mantissa, e, exponent = text.partition("e")
     return f"{mantissa}e{int(exponent)}" if e else text
+
+
+def exact_number(x: float) -> str:
+    """x in format_number's style with every figure it needs to read back as x: an
+    input echoed to the user (at x = 1e8, not 100000000.0; 0.123456, not 0.1235)."""
+    if not math.isfinite(x):
+        return format_number(x)
+    shortest = repr(float(x)).removesuffix(".0")  # 1e8 is '100000000.0': one figure
+    return format_number(x, max(DIGITS, significant_figures(shortest) or DIGITS))
 
 
 def tolerance(true: float, digits: int = DIGITS) -> float:
