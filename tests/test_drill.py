@@ -150,12 +150,23 @@ def test_grade_blank_answers_and_other_seed(tmp_path):
     ("# chainrule drill answers: seed=erin level=1\nstep 1 local = 1\nstep 1 local = 2\n",
      "answered twice"),
     ("# chainrule drill answers: seed=erin level=1\nstep 99 local = 1\n", "not a blank"),
+    # not answers at all, neither right nor wrong (they were marked wrong)
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 local = nan\n",
+     "line 2: step 1 local: 'nan' is not a finite number; type e.g. 0.25, -1.5e-3 or 1/4, "
+     "or leave it empty"),
+    ("# chainrule drill answers: seed=erin level=1\n\nstep 1 grad = 1e999\n",
+     "line 3: step 1 grad: '1e999' is not a finite number"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = -inf\n", "not a finite"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = 1/0\n", "not a number"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = two\n",
+     "line 2: step 1 grad: 'two' is not a number"),
 ])
 def test_grade_malformed_files(tmp_path, content, words):
     path = tmp_path / "answers.txt"
     path.write_text(content)
     status, out, err = run_cli(["grade", str(path)])
     assert status == 2 and words in err and "Traceback" not in err
+    assert out == "" and len(err.splitlines()) == 1  # no score from a file it cannot read
 
 
 def test_grade_unreadable_files(tmp_path):

@@ -292,7 +292,9 @@ class Grade:
 
 
 def read_answers(text: str):
-    """(seed, level, {key: text}) from an answer file; AnswerFileError when malformed."""
+    """(seed, level, {key: text}) from an answer file; AnswerFileError when malformed,
+    naming the line: no 'KEY = ', a key answered twice, or an answer that is not a
+    (finite) number or a fraction, such as nan or 1e999."""
     seed = level = None
     answers = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -306,10 +308,16 @@ def read_answers(text: str):
         key, sep, value = line.partition("=")
         if not sep:
             raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got {raw.strip()!r}")
-        key = key.strip()
+        key, value = key.strip(), value.strip()
         if key in answers:
             raise AnswerFileError(f"line {number}: {key!r} is answered twice")
-        answers[key] = value.strip()
+        if value:
+            try:
+                parse_answer(value)
+            except ValueError as error:  # nan, 1e999, 'abc': not an answer, right or wrong
+                raise AnswerFileError(f"line {number}: {key}: {error}, or leave it "
+                                      "empty") from None
+        answers[key] = value
     return seed, level, answers
 
 
@@ -337,11 +345,8 @@ def grade(text: str, seed=None, level=None, digits: int = DIGITS) -> Grade:
     for key, question, answer, working in items:
         given = answers.get(key, "")
         right = False
-        if given:
-            try:
-                right = close_enough(parse_answer(given), answer, digits, text=given)
-            except ValueError:
-                right = False
+        if given:  # read_answers has checked that it is a number
+            right = close_enough(parse_answer(given), answer, digits, text=given)
         results.append((key, given or None, answer, right))
         if not right and first_wrong is None:
             first_wrong = (key, given or None, answer, working)

@@ -103,7 +103,7 @@ def parse_answer(text: str) -> float:
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"{text!r} is not a number; type e.g. 0.25, -1.5e-3 or 1/4") from None
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{text!r} is not a finite number; type e.g. 0.25, -1.5e-3 or 1/4")
     return value
 
 
