@@ -10,6 +10,7 @@ import pytest
 
 from autograd_core import trace_backward
 from visualize.drill import answer_template, grade, make_exercise, worksheet_latex
+from visualize.explain import format_number
 
 from conftest import run_cli, tensor
 
@@ -132,6 +133,21 @@ def test_grade_right_wrong_and_first_wrong_step(tmp_path):
     assert "first wrong: step 2 grad: you wrote" in out
     result = grade(filled(exercise, change="step 1 local"))
     assert result.first_wrong[0] == "step 1 local" and result.score == total - 1
+
+
+def test_the_first_wrong_answer_says_what_its_names_stand_for():
+    # "(∂L/∂w = n1)" left the student to look up n1 on the sheet.
+    exercise = make_exercise("alice", 1)
+    assert exercise.text == "tanh(x) * w"
+    result = grade("# chainrule drill answers: seed=alice level=1\nstep 1 local = 2\n"
+                   "step 1 grad = 2\nstep 2 local = 0.4621\n")
+    assert result.score == 2
+    key, given, answer, working = result.first_wrong
+    assert (key, given, format_number(answer)) == ("step 2 local", "0.4621", "-0.4621")
+    assert working == "∂L/∂w = n1, where n1 = tanh(x)"
+    only_one = grade("# chainrule drill answers: seed=alice level=1\nstep 1 local = 2\n")
+    assert only_one.first_wrong[0] == "step 1 grad"
+    assert only_one.first_wrong[3] == "dL/dn1 = 1 * 2, where n1 = tanh(x)"
 
 
 def test_grade_blank_answers_and_other_seed(tmp_path):

@@ -147,19 +147,30 @@ def _variables(derivation, exercise):
 def _items(derivation, exercise, digits=DIGITS):
     """Every blank of the sheet: (key, question, answer value, how it is worked out)."""
     items = []
+    f = lambda x: format_number(x, digits)  # noqa: E731
     for k, step in enumerate(derivation.steps, 1):
         items.append((f"step {k} local", step.local_symbol, step.local,
-                      f"{step.local_symbol} = {step.formula}"))
-        items.append((f"step {k} grad", f"d{step.root_name}/d{step.parent_name}", step.after,
-                      f"d{step.root_name}/d{step.parent_name} = {format_number(step.before, digits)}"
-                      f" + {format_number(step.upstream, digits)} * "
-                      f"{format_number(step.local, digits)}" if step.accumulates else
-                      f"{format_number(step.upstream, digits)} * {format_number(step.local, digits)}"))
+                      _with_legend(f"{step.local_symbol} = {step.formula}", derivation)))
+        gradient = f"d{step.root_name}/d{step.parent_name}"
+        items.append((f"step {k} grad", gradient, step.after, _with_legend(
+            f"{gradient} = {f(step.before)} + {f(step.upstream)} * {f(step.local)}"
+            if step.accumulates else f"{gradient} = {f(step.upstream)} * {f(step.local)}",
+            derivation)))
     for v in _variables(derivation, exercise):
         name = derivation.names[v]
         items.append((f"d{derivation.root_name}/d{name}", f"d{derivation.root_name}/d{name}",
                       v.grad, "the last grad of " + name))
     return items
+
+
+def _with_legend(text, derivation):
+    """The working, with what its names n1, n2, ... stand for (the sheet's legend), so it
+    reads on its own: '∂L/∂w = n1, where n1 = tanh(x)'."""
+    used = [(name, definition) for name, definition in derivation.legend
+            if re.search(rf"(?:(?<=/d)|(?<![\w.])){re.escape(name)}(?![\w.])", text)]
+    if not used:
+        return text
+    return text + ", where " + ", ".join(f"{name} = {definition}" for name, definition in used)
 
 
 def _worked(formula, number):
