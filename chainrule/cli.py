@@ -4,8 +4,10 @@ that defines `register(subparsers)`; this file only wires them together."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
+import re
 import sys
 
 from autograd_core import NonFiniteGradientError
@@ -34,15 +36,36 @@ Each command has its own help with examples, e.g. chainrule grad --help.
 
 
 class ChainruleParser(argparse.ArgumentParser):
-    """argparse, with a hint for the one mistake it explains badly."""
+    """argparse, with hints for the mistakes it explains badly."""
 
     def error(self, message):
-        # An expression that starts with '-' looks like an option to argparse.
-        if "grad" in getattr(ChainruleParser, "argv", ()) and (
-                "required: EXPRESSION" in message or "unrecognized arguments: -" in message):
+        argv = getattr(ChainruleParser, "argv", ())
+        # argparse lists NAME=NUMBER as required when EXPRESSION is missing; it is not.
+        message = message.replace("EXPRESSION, NAME=NUMBER", "EXPRESSION")
+        if "invalid choice" in message and argv:
+            known = re.findall(r"'([^']+)'", message.partition("choose from")[2])
+            close = difflib.get_close_matches(argv[0], known, n=1)
+            if close:
+                message += f"\n(did you mean chainrule {close[0]}?)"
+        # An expression that starts with '-' looks like an option to argparse; an option
+        # misspelt (--bogus) or a command run bare gets no such hint.
+        if any(_looks_like_a_negated_expression(item, self) for item in argv[1:]):
+            command = f"chainrule {argv[0]}" if argv and not argv[0].startswith("-") else self.prog
             message += ("\n(an expression that starts with '-' goes after '--': "
-                        "chainrule grad -- \"-x**2\" x=3)")
+                        f"{command} -- \"-x**2\" x=3)")
         super().error(message)
+
+
+def _looks_like_a_negated_expression(item, parser):
+    if not item.startswith("-") or item.startswith("--") or item == "-":
+        return False
+    if item.split("=")[0] in parser._option_string_actions:
+        return False
+    try:
+        float(item)
+        return False  # a negative number is read as one
+    except ValueError:
+        return True
 
 
 def _version() -> str:

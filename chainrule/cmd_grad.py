@@ -170,7 +170,8 @@ def _run(args) -> int:
 
     if interactive:
         return step_through_terminal(derivation.steps, parsed.names, args.digits, out)
-    print_steps(derivation, args.digits, out)
+    if parsed.names:  # without variables, "nothing to differentiate" has said it all
+        print_steps(derivation, args.digits, out)
     return 0
 
 

@@ -69,10 +69,14 @@ def quiz(root, parsed, values, digits, read, out) -> int:
     derivation = narrate(root)
     f = lambda x: format_number(x, digits)  # noqa: E731
     steps = derivation.steps
-    print(f"{derivation.root_name} = {parsed.text}", file=out)
+    # As `chainrule grad` says it: the output is L, even when it is a variable itself
+    # ("x = x" read as an equation).
+    root_name = derivation.root_name if root.parents else expr.root_name(parsed)
+    print(f"{root_name} = {parsed.text}", file=out)
     if parsed.names:
-        print("at " + "  ".join(f"{n} = {exact_number(values[n])}" for n in parsed.names), file=out)
-    print(f"value: {derivation.root_name} = {f(root.data)}", file=out)
+        print("at " + "  ".join(f"{n} = {exact_number(values[n])}" for n in parsed.names),
+              file=out)
+    print(f"value: {root_name} = {f(root.data)}", file=out)
     for row in derivation.legend_lines():
         print(f"where {row}", file=out)
     if not steps:
@@ -104,8 +108,9 @@ def quiz(root, parsed, values, digits, read, out) -> int:
               f"({2 * len(steps)} in all)", file=out)
         return 0
     print(f"\nscore: {score} / {asked}", file=out)
-    grads = [f"d{derivation.root_name}/d{v.label} = {f(v.grad)}"
-             for v in derivation.variables()]
+    by_label = {v.label: v for v in derivation.variables()}
+    grads = [f"d{derivation.root_name}/d{name} = {f(by_label[name].grad)}"
+             for name in parsed.names if name in by_label]  # as the expression orders them
     if grads:
         print("the gradients: " + ", ".join(grads), file=out)
     return 0

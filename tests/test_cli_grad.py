@@ -122,6 +122,25 @@ def test_the_values_are_echoed_as_numbers_are_shown(typed, shown):
     assert f"at x = {shown}, y = 2: the claim gives 3" in out, out
 
 
+def test_usage_mistakes_say_what_is_missing_and_suggest_a_command():
+    # NAME=NUMBER was listed as required, and it is not (chainrule grad "3" works).
+    status, _, err = run_main(["grad"])
+    assert status == 2 and err.rstrip().endswith(
+        "error: the following arguments are required: EXPRESSION")
+    status, _, err = run_main(["check"])
+    assert "required: EXPRESSION, --wrt" in err
+    status, _, err = run_main(["grde", "answers.txt"])
+    assert status == 2 and "(did you mean chainrule grade?)" in err
+    status, _, err = run_main(["zzz"])
+    assert status == 2 and "did you mean" not in err
+
+
+def test_an_expression_without_variables_says_so_once():
+    status, out, _ = run_main(["grad", "3*pi"])
+    assert status == 0 and "value: L = 9.425" in out
+    assert "nothing to differentiate" in out and "no chain-rule steps" not in out
+
+
 def test_malformed_expression_shows_a_caret():
     status, _, err = run_main(["grad", "w*x + * b", "w=1", "x=1", "b=1"])
     assert status == 2
@@ -189,6 +208,13 @@ def test_help_texts_show_examples():
 def test_leading_minus_hint_and_double_dash():
     status, _, err = run_main(["grad", "-x", "x=1"])
     assert status == 2 and "goes after '--'" in err
+    status, _, err = run_main(["quiz", "-x*y", "x=1", "y=2"])
+    assert status == 2 and "goes after '--': chainrule quiz -- " in err
+    # no such hint where there is no minus: it sent students looking for one
+    for argv in (["grad"], ["grad", "--digits", "3"], ["grad", "x", "x=1", "--bogus"],
+                 ["grad", "x*y", "x=-1", "y=2", "--bogus"]):
+        status, _, err = run_main(argv)
+        assert status == 2 and "goes after" not in err, argv
     status, out, _ = run_main(["grad", "--", "-x**2", "x=3"])
     assert status == 0 and printed_gradients(out) == {"x": -6.0}
 
