@@ -285,7 +285,8 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     if digits is not None:
         from visualize.explain import close_enough
         right = close_enough(claimed, true, digits, text=claim_text)
-        how = f"at the values given, to the {digits} significant figures written"
+        figures = "the 1 significant figure" if digits == 1 else f"the {digits} significant figures"
+        how = f"at the values given, to {figures} written"
     else:
         right = _agree(claimed, true)
         how = "at the values given, to 1e-7"
@@ -360,6 +361,8 @@ def _run(args) -> int:
     point = expr.parse_assignments(assignments, problem.function) if assignments else None
     claim = problem.claim(claim_text)
     factors = [_factor(problem, item) for item in args.factor]  # every option read first
+    if point is not None:  # a value outside the function's domain, before any output
+        expr.build(problem.function, point)
     # Without values a number is a formula too (a constant function), decided like any other.
     r = problem.root_name
     total = Derivative(problem, problem.function, expr.parse(args.wrt), f"d{r}/d{args.wrt}")

@@ -206,3 +206,14 @@ def test_claims_may_use_the_output_name():
     assert status == 0 and "verdict: RIGHT" in out
     status, out, _ = run_cli(["check", NEURON, "--wrt", "x", "L*(1-L)*x"])
     assert status == 1 and "verdict: WRONG" in out
+
+
+def test_values_outside_the_domain_are_refused_before_any_output():
+    # The header and the claim were printed, then the error.
+    status, out, err = run_cli(["check", "log(x)", "x=-1", "--wrt", "x", "1/x"])
+    assert status == 2 and out == "" and "cannot compute log(x)" in err
+
+
+def test_one_figure_is_singular():
+    status, out, _ = run_cli(["check", "x*y", "x=1", "y=2", "--wrt", "x", "2"])
+    assert status == 0 and "to the 1 significant figure written" in out
