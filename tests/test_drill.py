@@ -227,3 +227,14 @@ def test_grade_refuses_the_neighbour_on_the_far_side_of_the_true_value():
                        for line in text.splitlines())
     result = grade(wrong)
     assert result.score == len(values) - 1 and result.first_wrong[0] == key
+
+
+def test_grading_a_worksheet_instead_of_the_answers_says_which_file_to_give(tmp_path):
+    status, _, _ = run_cli(["drill", "--seed", "bob", "--out", str(tmp_path / "d")])
+    assert status == 0
+    for name in ("worksheet.md", "answer-key.md"):
+        status, out, err = run_cli(["grade", str(tmp_path / "d" / name)])
+        assert status == 2 and out == ""
+        assert "is this the answers.txt that chainrule drill wrote?" in err, err
+    status, _, err = run_cli(["grade", str(tmp_path / "d" / "answers.txt")])
+    assert status == 1 and "answers.txt that" not in err

@@ -318,7 +318,11 @@ def read_answers(text: str):
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got {raw.strip()!r}")
+            hint = "" if seed is not None else (
+                "; is this the answers.txt that chainrule drill wrote? (a worksheet or an "
+                "answer key is not)")
+            raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got "
+                                  f"{raw.strip()!r}{hint}")
         key, value = key.strip(), value.strip()
         if key in answers:
             raise AnswerFileError(f"line {number}: {key!r} is answered twice")
