@@ -171,7 +171,7 @@ def _run(args) -> int:
     if interactive:
         return step_through_terminal(derivation.steps, parsed.names, args.digits, out)
     if parsed.names:  # without variables, "nothing to differentiate" has said it all
-        print_steps(derivation, args.digits, out)
+        print_steps(derivation, args.digits, out, parsed.names)
     return 0
 
 
@@ -215,7 +215,7 @@ def print_paths(root, derivation, variables, leaves, args, out):
         print("  " + text.replace("\n", "\n  "), file=out)
 
 
-def print_steps(derivation, digits, out):
+def print_steps(derivation, digits, out, variables=()):
     steps = derivation.steps
     if not steps:
         print("\nno chain-rule steps: no variable goes through an operation here.", file=out)
@@ -231,6 +231,15 @@ def print_steps(derivation, digits, out):
                 "  (results start again from 0; inputs keep their grad and add to it)"
                 if step.pass_number > 1 else ""), file=out)
         print(f"  {i:>{width}}. {step.line(digits)}", file=out)
+    if derivation.passes > 1:
+        # What the repeated calls leave in .grad, beside the gradients printed above.
+        from visualize.explain import format_number
+        by_label = {v.label: v for v in derivation.variables()}
+        held = ", ".join(f"{name}.grad = "
+                         f"{format_number(derivation.gradients[by_label[name]], digits)}"
+                         for name in variables if name in by_label)
+        print(f"\nafter {derivation.passes} calls of backward(): {held} ({derivation.passes}"
+              " times the gradient: call zero_grad() before each backward())", file=out)
 
 
 def check_folder(folder):

@@ -641,3 +641,11 @@ def test_digits_reach_every_number_in_the_picture(tmp_path):
     svg = path.read_text(encoding="utf-8")
     assert "data 0.377541" in svg and "grad 0.117502" in svg and "= 0.235004" in svg
     assert "data 0.3775<" not in svg
+
+
+def test_two_passes_say_what_the_inputs_hold_afterwards():
+    status, out, _ = run_main(["grad", "x*y", "x=1", "y=2", "--passes", "2"])
+    assert status == 0 and printed_gradients(out) == {"x": 2.0, "y": 1.0}
+    assert out.rstrip().endswith("after 2 calls of backward(): x.grad = 4, y.grad = 2 "
+                                 "(2 times the gradient: call zero_grad() before each "
+                                 "backward())")
