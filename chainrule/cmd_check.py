@@ -285,8 +285,8 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     if digits is not None:
         from visualize.explain import close_enough
         right = close_enough(claimed, true, digits, text=claim_text)
-        figures = "the 1 significant figure" if digits == 1 else f"the {digits} significant figures"
-        how = f"at the values given, to {figures} written"
+        figures = "figure" if digits == 1 else "figures"
+        how = f"at the values given, to the {digits} significant {figures} written"
     else:
         right = _agree(claimed, true)
         how = "at the values given, to 1e-7"

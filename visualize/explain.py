@@ -20,7 +20,8 @@ from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
 from autograd_core.ops import local_formula, op_info
 
-__all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures", "parse_answer", "node_names", "symbolic_local",
+__all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures",
+           "parse_answer", "node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads", "DIGITS"]
 
