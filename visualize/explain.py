@@ -50,7 +50,13 @@ def exact_number(x: float) -> str:
     if not math.isfinite(x):
         return format_number(x)
     shortest = repr(float(x)).removesuffix(".0")  # 1e8 is '100000000.0': one figure
-    return format_number(x, max(DIGITS, significant_figures(shortest) or DIGITS))
+    text = format_number(x, max(DIGITS, significant_figures(shortest) or DIGITS))
+    if float(text) != x:
+        # an exact tie (2**-24 = 5.9604644775390625e-08) rounded to even, away from the
+        # digits that read back as x: those are repr's
+        mantissa, e, exponent = shortest.partition("e")
+        text = f"{mantissa}e{int(exponent)}" if e else shortest
+    return text
 
 
 def tolerance(true: float, digits: int = DIGITS) -> float:
