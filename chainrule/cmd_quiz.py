@@ -23,8 +23,9 @@ examples:
   chainrule quiz "x*y + exp(x)" x=1 y=2 --digits 3
 
 Type a number (0.25, -1.5e-3) or a fraction (1/4); an empty line shows the answer
-(it scores nothing); q quits. Answers count when they agree with the engine to the
-significant figures shown (default 4).
+(it scores nothing); q quits. An answer counts when it is the engine's value rounded
+to the significant figures it is written with, at least --digits (default 4): for
+0.2350037, 0.235 and 0.2350 are right, 0.23 and the over-precise 0.23504 are not.
 """
 
 TRIES = 2
@@ -42,7 +43,8 @@ def register(subparsers):
     parser.add_argument("assignments", metavar="NAME=NUMBER", nargs="*",
                         help="a value for each variable, e.g. w=-1.2 x=0.5")
     parser.add_argument("--digits", type=digits, default=4, metavar="N",
-                        help="significant figures an answer must match (default 4)")
+                        help="significant figures shown, and the fewest an answer is "
+                             "rounded to (default 4)")
     parser.set_defaults(run=run)
     return parser
 
