@@ -2,6 +2,6 @@
 
 import sys
 
-from chainrule.cli import console
+from chainrule.entry import console
 
 sys.exit(console())

@@ -4,9 +4,10 @@ that defines `register(subparsers)`; this file only wires them together."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
-import signal
+import re
 import sys
 
 from autograd_core import NonFiniteGradientError
@@ -35,15 +36,36 @@ Each command has its own help with examples, e.g. chainrule grad --help.
 
 
 class ChainruleParser(argparse.ArgumentParser):
-    """argparse, with a hint for the one mistake it explains badly."""
+    """argparse, with hints for the mistakes it explains badly."""
 
     def error(self, message):
-        # An expression that starts with '-' looks like an option to argparse.
-        if "grad" in getattr(ChainruleParser, "argv", ()) and (
-                "required: EXPRESSION" in message or "unrecognized arguments: -" in message):
+        argv = getattr(ChainruleParser, "argv", ())
+        # argparse lists NAME=NUMBER as required when EXPRESSION is missing; it is not.
+        message = message.replace("EXPRESSION, NAME=NUMBER", "EXPRESSION")
+        if "invalid choice" in message and argv:
+            known = re.findall(r"'([^']+)'", message.partition("choose from")[2])
+            close = difflib.get_close_matches(argv[0], known, n=1)
+            if close:
+                message += f"\n(did you mean chainrule {close[0]}?)"
+        # An expression that starts with '-' looks like an option to argparse; an option
+        # misspelt (--bogus) or a command run bare gets no such hint.
+        if any(_looks_like_a_negated_expression(item, self) for item in argv[1:]):
+            command = f"chainrule {argv[0]}" if argv and not argv[0].startswith("-") else self.prog
             message += ("\n(an expression that starts with '-' goes after '--': "
-                        "chainrule grad -- \"-x**2\" x=3)")
+                        f"{command} -- \"-x**2\" x=3)")
         super().error(message)
+
+
+def _looks_like_a_negated_expression(item, parser):
+    if not item.startswith("-") or item.startswith("--") or item == "-":
+        return False
+    if item.split("=")[0] in parser._option_string_actions:
+        return False
+    try:
+        float(item)
+        return False  # a negative number is read as one
+    except ValueError:
+        return True
 
 
 def _version() -> str:
@@ -69,12 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     try:
-        return _main(argv)
+        status = _main(argv)
+        try:
+            sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        except BrokenPipeError:
+            _discard_stdout()  # the command had finished: its status stands
+        return status
     except KeyboardInterrupt:
         # Ctrl-C anywhere (argument parsing, imports, a command without its own
         # handler, a second Ctrl-C inside one's handler): the shell's status, no traceback.
         print("\nchainrule: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (chainrule ... | head) and has all it wanted: stop
+        # quietly with success, as Unix tools and `python -m autograd_core` do.
+        _discard_stdout()
+        return 0
+
+
+def _discard_stdout():
+    # What is still buffered goes nowhere, rather than failing again at interpreter exit.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _main(argv) -> int:
@@ -85,33 +123,15 @@ def _main(argv) -> int:
         parser.print_help()
         return 2
     try:
-        status = args.run(args) or 0
-        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
-        return status
+        return args.run(args) or 0
     except NonFiniteGradientError as error:
         # Any command that differentiates may meet one; the engine's message names the
         # chain-rule step where it first went wrong, and no wrong number gets printed.
         return fail(f"cannot compute the gradients: {error}")
-    except BrokenPipeError:
-        # The reader went away (chainrule ... | head): stop quietly, as Unix tools do.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
 
 
-def console() -> int:
-    """The `chainrule` program itself (console script and `python -m chainrule`)."""
-    try:
-        status = main()
-        if status == 130:
-            # The user asked to stop and has been answered: a second Ctrl-C arriving
-            # while the interpreter exits must not turn that clean stop into a death by
-            # signal (exit -2).
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except KeyboardInterrupt:  # a second Ctrl-C while the first was being answered
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        status = 130
-    return status
+# Scripts installed before the entry point moved to chainrule.entry import it from here.
+from chainrule.entry import console  # noqa: E402
 
 
 if __name__ == "__main__":

@@ -285,7 +285,8 @@ def decide_at(derivative, claim_text, claim, point) -> Verdict:
     if digits is not None:
         from visualize.explain import close_enough
         right = close_enough(claimed, true, digits, text=claim_text)
-        how = f"at the values given, to the {digits} significant figures written"
+        figures = "figure" if digits == 1 else "figures"
+        how = f"at the values given, to the {digits} significant {figures} written"
     else:
         right = _agree(claimed, true)
         how = "at the values given, to 1e-7"
@@ -338,7 +339,8 @@ def _split_items(items, wrt):
 
 
 def _show_point(point):
-    return ", ".join(f"{n} = {v!r}" for n, v in point.items())
+    from visualize.explain import exact_number
+    return ", ".join(f"{n} = {exact_number(v)}" for n, v in point.items())
 
 
 def _run(args) -> int:
@@ -349,11 +351,18 @@ def _run(args) -> int:
     problem = Problem(args.expression, args.let)
     assignments, claim_text = _split_items(args.items, args.wrt)
     args.wrt = args.wrt[0]
+    if args.wrt in expr.constants():
+        raise CheckError(f"--wrt {args.wrt}: {args.wrt} is a constant, not a variable, so "
+                         "nothing is differentiated by it; its variables are "
+                         f"{', '.join(problem.variables) or 'none'}")
     if args.wrt not in problem.variables:
         raise CheckError(f"--wrt {args.wrt}: not a variable of {problem.function.text!r}; "
                          f"its variables are {', '.join(problem.variables) or 'none'}")
     point = expr.parse_assignments(assignments, problem.function) if assignments else None
     claim = problem.claim(claim_text)
+    factors = [_factor(problem, item) for item in args.factor]  # every option read first
+    if point is not None:  # a value outside the function's domain, before any output
+        expr.build(problem.function, point)
     # Without values a number is a formula too (a constant function), decided like any other.
     r = problem.root_name
     total = Derivative(problem, problem.function, expr.parse(args.wrt), f"d{r}/d{args.wrt}")
@@ -367,19 +376,12 @@ def _run(args) -> int:
     wrong_factors = []
     if args.factor:
         print("\nfactors:")
-    for item in args.factor:
-        label, sep, text = item.partition("=")
-        match = re.fullmatch(r"\s*d\s*(.+?)\s*/\s*d\s*(.+?)\s*", label)
-        if not sep or not match:
-            raise CheckError(f"--factor {item!r}: write dA/dB=EXPR, e.g. --factor \"dL/dz=z*(1-z)\"")
-        top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
-        factor = Derivative(problem, top, bottom, label.strip())
-        claimed = problem.claim(text)
+    for label, factor, text, claimed in factors:
         result = decide_claim(problem, factor, text, claimed, point, args.points, args.seed)
-        print(f"  {label.strip()} = {text.strip()}: ", end="")
-        report(result, label.strip(), format_number, indent="    ")
+        print(f"  {label} = {text.strip()}: ", end="")
+        report(result, label, format_number, indent="    ")
         if result.right is False:
-            wrong_factors.append(label.strip())
+            wrong_factors.append(label)
     if not args.factor and verdict.right is False:
         print(f"\n(to find which chain-rule factor is wrong, name the parts with --let and "
               f"give each factor with --factor \"d{r}/dz=...\"; see chainrule check --help)")
@@ -390,6 +392,23 @@ def _run(args) -> int:
         print("\nevery factor is right: the mistake is in multiplying them together "
               "(a path left out, or one counted twice?)")
     return 0 if verdict.right and not wrong_factors else 1
+
+
+def _factor(problem, item):
+    """(label, Derivative, claimed text, parsed claim) of one --factor "dA/dB=EXPR"."""
+    label, sep, text = item.partition("=")
+    match = re.fullmatch(r"\s*d\s*(.+?)\s*/\s*d\s*(.+?)\s*", label)
+    if not sep or not match:
+        raise CheckError(f"--factor {item!r}: write dA/dB=EXPR, e.g. --factor \"dL/dz=z*(1-z)\"")
+    try:
+        top, bottom = problem.resolve(match.group(1)), problem.resolve(match.group(2))
+        factor = Derivative(problem, top, bottom, label.strip())
+        return label.strip(), factor, text, problem.claim(text)
+    except CheckError as error:  # say which of several factors it is about
+        raise CheckError(f"--factor {item!r}: {error}") from None
+    except expr.ExpressionError as error:
+        raise expr.ExpressionError(f"--factor {item!r}: {error.message}", error.text,
+                                   error.start, error.end) from None
 
 
 def report(verdict, label, format_number, indent=""):

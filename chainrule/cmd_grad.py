@@ -117,7 +117,7 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from visualize.explain import format_number, kept_grads, narrate
+    from visualize.explain import exact_number, format_number, kept_grads, narrate
 
     parsed = expr.parse(args.expression)
     values = expr.parse_assignments(args.assignments, parsed)
@@ -146,7 +146,7 @@ def _run(args) -> int:
     out = sys.stdout
     print(f"{root_name} = {parsed.text}", file=out)
     if parsed.names:
-        print("at " + "  ".join(f"{name} = {values[name]!r}" for name in parsed.names),
+        print("at " + "  ".join(f"{name} = {exact_number(values[name])}" for name in parsed.names),
               file=out)
     print(f"\nvalue: {root_name} = {fmt(root.data)}", file=out)
     print_legend(derivation, out)
@@ -170,7 +170,8 @@ def _run(args) -> int:
 
     if interactive:
         return step_through_terminal(derivation.steps, parsed.names, args.digits, out)
-    print_steps(derivation, args.digits, out)
+    if parsed.names:  # without variables, "nothing to differentiate" has said it all
+        print_steps(derivation, args.digits, out, parsed.names)
     return 0
 
 
@@ -214,7 +215,7 @@ def print_paths(root, derivation, variables, leaves, args, out):
         print("  " + text.replace("\n", "\n  "), file=out)
 
 
-def print_steps(derivation, digits, out):
+def print_steps(derivation, digits, out, variables=()):
     steps = derivation.steps
     if not steps:
         print("\nno chain-rule steps: no variable goes through an operation here.", file=out)
@@ -230,6 +231,15 @@ def print_steps(derivation, digits, out):
                 "  (results start again from 0; inputs keep their grad and add to it)"
                 if step.pass_number > 1 else ""), file=out)
         print(f"  {i:>{width}}. {step.line(digits)}", file=out)
+    if derivation.passes > 1:
+        # What the repeated calls leave in .grad, beside the gradients printed above.
+        from visualize.explain import format_number
+        by_label = {v.label: v for v in derivation.variables()}
+        held = ", ".join(f"{name}.grad = "
+                         f"{format_number(derivation.gradients[by_label[name]], digits)}"
+                         for name in variables if name in by_label)
+        print(f"\nafter {derivation.passes} calls of backward(): {held} ({derivation.passes}"
+              " times the gradient: call zero_grad() before each backward())", file=out)
 
 
 def check_folder(folder):

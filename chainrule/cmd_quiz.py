@@ -23,8 +23,9 @@ examples:
   chainrule quiz "x*y + exp(x)" x=1 y=2 --digits 3
 
 Type a number (0.25, -1.5e-3) or a fraction (1/4); an empty line shows the answer
-(it scores nothing); q quits. Answers count when they agree with the engine to the
-significant figures shown (default 4).
+(it scores nothing); q quits. An answer counts when it is the engine's value rounded
+to the significant figures it is written with, at least --digits (default 4): for
+0.2350037, 0.235 and 0.2350 are right, 0.23 and the over-precise 0.23504 are not.
 """
 
 TRIES = 2
@@ -42,7 +43,8 @@ def register(subparsers):
     parser.add_argument("assignments", metavar="NAME=NUMBER", nargs="*",
                         help="a value for each variable, e.g. w=-1.2 x=0.5")
     parser.add_argument("--digits", type=digits, default=4, metavar="N",
-                        help="significant figures an answer must match (default 4)")
+                        help="significant figures shown, and the fewest an answer is "
+                             "rounded to (default 4)")
     parser.set_defaults(run=run)
     return parser
 
@@ -64,15 +66,19 @@ def run(args) -> int:
 
 
 def quiz(root, parsed, values, digits, read, out) -> int:
-    from visualize.explain import format_number, narrate
+    from visualize.explain import exact_number, format_number, narrate
 
     derivation = narrate(root)
     f = lambda x: format_number(x, digits)  # noqa: E731
     steps = derivation.steps
-    print(f"{derivation.root_name} = {parsed.text}", file=out)
+    # As `chainrule grad` says it: the output is L, even when it is a variable itself
+    # ("x = x" read as an equation).
+    root_name = derivation.root_name if root.parents else expr.root_name(parsed)
+    print(f"{root_name} = {parsed.text}", file=out)
     if parsed.names:
-        print("at " + "  ".join(f"{n} = {values[n]!r}" for n in parsed.names), file=out)
-    print(f"value: {derivation.root_name} = {f(root.data)}", file=out)
+        print("at " + "  ".join(f"{n} = {exact_number(values[n])}" for n in parsed.names),
+              file=out)
+    print(f"value: {root_name} = {f(root.data)}", file=out)
     for row in derivation.legend_lines():
         print(f"where {row}", file=out)
     if not steps:
@@ -104,8 +110,9 @@ def quiz(root, parsed, values, digits, read, out) -> int:
               f"({2 * len(steps)} in all)", file=out)
         return 0
     print(f"\nscore: {score} / {asked}", file=out)
-    grads = [f"d{derivation.root_name}/d{v.label} = {f(v.grad)}"
-             for v in derivation.variables()]
+    by_label = {v.label: v for v in derivation.variables()}
+    grads = [f"d{derivation.root_name}/d{name} = {f(by_label[name].grad)}"
+             for name in parsed.names if name in by_label]  # as the expression orders them
     if grads:
         print("the gradients: " + ", ".join(grads), file=out)
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 from autograd_core import Value
+from visualize.explain import exact_number
 
 __all__ = ["DemoCheckError", "neuron_demo", "mazur_demo", "mazur_model", "mazur_network",
            "softmax_demo", "MAZUR_PUBLISHED"]
@@ -70,7 +71,8 @@ def neuron_demo(W=0.6, X=1.5, t=1.0, digits=4):
     """
     W, X, t = _finite("W", W), _finite("X", X), _finite("t", t)
     if not 0.0 <= t <= 1.0:
-        raise ValueError(f"the target t must lie in [0, 1] (it is a probability), got {t!r}")
+        raise ValueError("the target t must lie in [0, 1] (it is a probability), got "
+                         f"{exact_number(t)}")
     f = _shown(digits)
 
     # --- cross-entropy: J = -(t log Z + (1 - t) log(1 - Z))
@@ -81,8 +83,9 @@ def neuron_demo(W=0.6, X=1.5, t=1.0, digits=4):
     Z.label = "Z"
     z = Z.data
     if not 0.0 < z < 1.0:
-        raise ValueError(f"sigmoid(W*X) = sigmoid({Y.data!r}) rounds to {z!r}, so the "
-                         "cross-entropy is infinite; use a smaller |W*X|")
+        raise ValueError(f"sigmoid(W*X) = sigmoid({exact_number(Y.data)}) rounds to "
+                         f"{exact_number(z)}, so the cross-entropy is infinite; use a "
+                         "smaller |W*X|")
     J = -(t * Z.log() + (1.0 - t) * (1.0 - Z).log())   # L
     J.label = "J"
     J.backward()

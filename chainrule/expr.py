@@ -262,7 +262,7 @@ def _describe(node) -> str:
 
 def parse_assignments(items, expression: Expression) -> dict:
     """['w=-1.2', 'x=0.5'] -> {'w': -1.2, 'x': 0.5}, checked against the expression."""
-    values = {}
+    values, given = {}, {}
     for item in items:
         name, sep, number = item.partition("=")
         name, number = name.strip(), number.strip()
@@ -270,9 +270,13 @@ def parse_assignments(items, expression: Expression) -> dict:
             raise ExpressionError(f"expected NAME=NUMBER after the expression, got {item!r}")
         if not name.isidentifier():
             raise ExpressionError(f"{name!r} in {item!r} is not a variable name")
-        if name in values:
-            raise ExpressionError(f"the variable {name} is given twice ({name}={values[name]!r} "
-                                  f"and {item}); give it once")
+        if name in constants():
+            raise ExpressionError(f"{name} is the constant {constants()[name]!r}, not a "
+                                  f"variable, so it cannot be given a value; remove {item}, "
+                                  "or give your variable another name")
+        if name in given:
+            raise ExpressionError(f"the variable {name} is given twice ({given[name]} and "
+                                  f"{item}); give it once")
         try:
             value = float(number)
         except ValueError:
@@ -280,7 +284,7 @@ def parse_assignments(items, expression: Expression) -> dict:
                                   f"write e.g. {name}=0.5") from None
         if not math.isfinite(value):
             raise ExpressionError(f"{item}: the value must be a finite number, got {number}")
-        values[name] = value
+        values[name], given[name] = value, item
     extra = [name for name in values if name not in expression.names]
     if extra:
         raise ExpressionError(f"the variable{'s' if len(extra) > 1 else ''} "

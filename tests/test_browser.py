@@ -317,6 +317,96 @@ def test_quiz_mode_hides_gradients_until_answered(driver, tmp_path):
     assert by_id(driver, "quiz-score").text == "score 0 / 5"
 
 
+def test_quiz_refuses_over_precise_wrong_digits(driver, tmp_path):
+    # dL/db is 0.2350037..: 0.23504 lies within a tolerance of it but is not the value
+    # rounded to the five figures written (0.23500), so the CLI marks it wrong.
+    from autograd_core import trace_backward
+    from visualize.explain import close_enough
+    reference = [(s.local, s.parent.grad) for s in trace_backward(neuron())]
+    local, grad = reference[0]
+    assert grad == pytest.approx(0.2350037, abs=1e-7)
+    assert not close_enough(0.23504, grad, text="0.23504") and close_enough(0.235, grad)
+    open_with(driver, neuron, tmp_path, "precise.html", quiz=True)
+    by_id(driver, "next").click()
+    answer(driver, format_number(local), "0.23504")
+    assert by_id(driver, "quiz-grad").get_attribute("class") == "wrong"
+    assert by_id(driver, "next").get_attribute("disabled") is not None
+    answer(driver, format_number(local), "0.23500")  # the same figures, rounded right
+    assert by_id(driver, "quiz-grad").get_attribute("class") == "right"
+    assert by_id(driver, "step-line").get_attribute("textContent").startswith("dL/d")
+
+
+@pytest.fixture(scope="module")
+def marking_page(driver, tmp_path_factory):
+    """A quiz page whose marking function the next test calls directly."""
+    open_with(driver, neuron, tmp_path_factory.mktemp("marking"), "marking.html", quiz=True)
+    return driver
+
+
+def _cli_marks_right(text, true, digits):
+    from visualize.explain import close_enough, parse_answer
+    try:
+        answer = parse_answer(text)
+    except ValueError:
+        return False  # the CLI asks again: not right
+    return close_enough(answer, true, digits, text=text)
+
+
+def _typed_answers(true):
+    """What a student might type for `true`: it rounded to 1..17 figures, a last digit
+    off by one, an extra digit, a fraction, and the odd malformed text."""
+    from hypothesis import strategies as st
+    rounded = st.integers(1, 17).map(lambda p: format(true, f".{p}g"))
+    off_by_one = st.tuples(rounded, st.sampled_from("0123456789")).map(
+        lambda pair: pair[0][:-1] + pair[1] if "e" not in pair[0] else pair[0])
+    longer = st.tuples(rounded, st.sampled_from("0123456789")).map(
+        lambda pair: pair[0] + ("" if "." in pair[0] or "e" in pair[0] else ".") + pair[1]
+        if "e" not in pair[0] else pair[0])
+    fraction = st.tuples(st.integers(-300, 300), st.integers(-64, 64)).map(
+        lambda pair: f"{pair[0]}/{pair[1]}")
+    noise = st.text(alphabet="0123456789.-+e/ ", max_size=8)
+    return st.one_of(rounded, off_by_one, longer, fraction, noise)
+
+
+def _true_values():
+    from hypothesis import strategies as st
+    ordinary = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(bool)
+    # exact binary ties such as 0.015625 (round to even at 4 figures: 0.01562, not 0.01563)
+    ties = st.tuples(st.integers(-999, 999).filter(bool), st.integers(0, 12)).map(
+        lambda pair: pair[0] / 2.0 ** pair[1])
+    tiny_or_huge = st.floats(min_value=1e-300, max_value=1e300)
+    return st.one_of(ordinary, ties, tiny_or_huge, st.just(0.0))
+
+
+def test_page_marks_every_answer_as_the_cli_does(marking_page):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.data(), _true_values(), st.integers(1, 6))
+    def marks_agree(data, true, digits):
+        text = data.draw(_typed_answers(true), label="text")
+        page = marking_page.execute_script(
+            "return ChainruleMarking.isRight(arguments[0], "
+            "{value: arguments[1], digits: arguments[2]});", text, true, digits)
+        assert page == _cli_marks_right(text, true, digits), (text, true, digits)
+
+    marks_agree()
+    # and a few by name, so the rule is readable here (0.015625 is an exact tie, which
+    # the CLI rounds to even)
+    cases = [("0.235", 0.2350037, 4, True), ("0.23504", 0.2350037, 4, False),
+             ("0.2350037", 0.2350037, 4, True), ("0.24", 0.2350037, 4, False),
+             ("0.24", 0.2350037, 2, True), ("47/200", 0.2350037, 4, True),
+             ("0.01562", 0.015625, 4, True), ("0.01563", 0.015625, 4, False),
+             ("0x10", 16.0, 4, False), ("", 0.0, 4, False), ("1e999", 1.0, 4, False)]
+    for text, true, digits, expected in cases:
+        assert _cli_marks_right(text, true, digits) is expected, (text, true, digits)
+        assert marking_page.execute_script(
+            "return ChainruleMarking.isRight(arguments[0], "
+            "{value: arguments[1], digits: arguments[2]});", text, true, digits) is expected
+
+
 def test_two_backward_calls_on_the_page(driver, tmp_path):
     def build():
         w, x = Value(2.0, label="w"), Value(3.0, label="x")

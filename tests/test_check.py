@@ -113,7 +113,7 @@ def test_a_formula_claim_with_values_is_decided_as_a_formula():
     assert "right at these values only; as a formula the claim is WRONG" in out
     status, out, _ = run_cli(["check", "x*y", "x=2", "y=2", "--wrt", "x", "y"])
     assert status == 0 and "verdict: RIGHT (decided symbolically" in out
-    assert "at the values given (x = 2.0, y = 2.0) the claim gives 2" in out
+    assert "at the values given (x = 2, y = 2) the claim gives 2" in out
 
 
 def test_a_wrong_factor_exits_1_even_when_the_claim_is_right():
@@ -160,6 +160,17 @@ def test_mistakes_are_one_line(argv, words):
     assert status == 2 and words in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("factor, words", [
+    ("oops", "write dA/dB=EXPR"), ("dL/d(x+1)=1", "is not the output"),
+    ("dL/dq=1", "uses q"), ("dL/dx=((", "'(' was never closed")])
+def test_a_malformed_factor_is_refused_before_any_verdict(factor, words):
+    # It was reported after the verdict on the claim (and its work) had been printed.
+    status, out, err = run_cli(["check", "x*y", "--wrt", "x", "y",
+                                "--factor", "dL/dx=y", "--factor", factor])
+    assert status == 2 and out == "", out
+    assert err.startswith(f"chainrule: error: --factor {factor!r}: ") and words in err
+
+
 def test_factors_as_numbers_at_given_values():
     torch = pytest.importorskip("torch")
     w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
@@ -195,3 +206,14 @@ def test_claims_may_use_the_output_name():
     assert status == 0 and "verdict: RIGHT" in out
     status, out, _ = run_cli(["check", NEURON, "--wrt", "x", "L*(1-L)*x"])
     assert status == 1 and "verdict: WRONG" in out
+
+
+def test_values_outside_the_domain_are_refused_before_any_output():
+    # The header and the claim were printed, then the error.
+    status, out, err = run_cli(["check", "log(x)", "x=-1", "--wrt", "x", "1/x"])
+    assert status == 2 and out == "" and "cannot compute log(x)" in err
+
+
+def test_one_figure_is_singular():
+    status, out, _ = run_cli(["check", "x*y", "x=1", "y=2", "--wrt", "x", "2"])
+    assert status == 0 and "to the 1 significant figure written" in out

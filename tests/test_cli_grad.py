@@ -84,7 +84,14 @@ def test_shared_variable_accumulates():
     (["grad", "w*x", "w=1", "x=abc"], "'abc' is not a number"),
     (["grad", "w*x", "w=1", "x=nan"], "finite"),
     (["grad", "w*x", "w=1", "x=-inf"], "finite"),
-    (["grad", "w*x", "w=1", "x=1", "w=2"], "given twice"),
+    (["grad", "w*x", "w=1", "x=1", "w=2"], "given twice (w=1 and w=2)"),
+    (["grad", "w*x", "w=1e8", "x=1", "w=2"], "given twice (w=1e8 and w=2)"),
+    # pi and e are constants: "does not appear" sent the student looking for a typo
+    (["grad", "pi", "pi=3"], "pi is the constant 3.141592653589793, not a variable"),
+    (["grad", "pi*x", "x=1", "pi=3"], "so it cannot be given a value; remove pi=3"),
+    (["grad", "e**x", "x=1", "e=2"], "e is the constant 2.718281828459045, not a variable"),
+    (["check", "pi*x", "x=1", "pi=3", "--wrt", "x", "pi"], "pi is the constant"),
+    (["check", "pi*x", "--wrt", "pi", "x"], "--wrt pi: pi is a constant, not a variable"),
     (["grad", "log(x)", "x=0"], "log is only defined for positive numbers"),
     (["grad", "1 / x", "x=0"], "division by zero"),
     (["grad", "exp(x)", "x=800"], "exp(800.0) is too large"),
@@ -97,6 +104,41 @@ def test_errors_are_one_clear_message(argv, words):
     assert status == 2
     assert err.startswith("chainrule: error: ") and words in err.splitlines()[0]
     assert "Traceback" not in err and out == ""
+
+
+@pytest.mark.parametrize("typed, shown", [
+    ("1e8", "1e8"), ("100000000", "1e8"), ("0.123456", "0.123456"), ("-1.20", "-1.2"),
+    ("3", "3"), ("1200", "1200"), ("2.5e-5", "2.5e-5"), ("0.1", "0.1"),
+    ("123456789012", "123456789012"), ("-0", "0")])
+def test_the_values_are_echoed_as_numbers_are_shown(typed, shown):
+    # "at x = 100000000.0" was Python's repr; every figure typed stays (no rounding to
+    # --digits: the student checks the steps from these).
+    status, out, err = run_main(["grad", "x*y", f"x={typed}", "y=2"])
+    assert status == 0 and f"\nat x = {shown}  y = 2\n" in out, err
+    quiz = subprocess.run([sys.executable, "-m", "chainrule", "quiz", "x*y", f"x={typed}",
+                           "y=2"], input="q\n", capture_output=True, text=True, timeout=60)
+    assert f"\nat x = {shown}  y = 2\n" in quiz.stdout, quiz.stdout + quiz.stderr
+    status, out, _ = run_main(["check", "x*y", f"x={typed}", "y=2", "--wrt", "x", "3"])
+    assert f"at x = {shown}, y = 2: the claim gives 3" in out, out
+
+
+def test_usage_mistakes_say_what_is_missing_and_suggest_a_command():
+    # NAME=NUMBER was listed as required, and it is not (chainrule grad "3" works).
+    status, _, err = run_main(["grad"])
+    assert status == 2 and err.rstrip().endswith(
+        "error: the following arguments are required: EXPRESSION")
+    status, _, err = run_main(["check"])
+    assert "required: EXPRESSION, --wrt" in err
+    status, _, err = run_main(["grde", "answers.txt"])
+    assert status == 2 and "(did you mean chainrule grade?)" in err
+    status, _, err = run_main(["zzz"])
+    assert status == 2 and "did you mean" not in err
+
+
+def test_an_expression_without_variables_says_so_once():
+    status, out, _ = run_main(["grad", "3*pi"])
+    assert status == 0 and "value: L = 9.425" in out
+    assert "nothing to differentiate" in out and "no chain-rule steps" not in out
 
 
 def test_malformed_expression_shows_a_caret():
@@ -166,6 +208,13 @@ def test_help_texts_show_examples():
 def test_leading_minus_hint_and_double_dash():
     status, _, err = run_main(["grad", "-x", "x=1"])
     assert status == 2 and "goes after '--'" in err
+    status, _, err = run_main(["quiz", "-x*y", "x=1", "y=2"])
+    assert status == 2 and "goes after '--': chainrule quiz -- " in err
+    # no such hint where there is no minus: it sent students looking for one
+    for argv in (["grad"], ["grad", "--digits", "3"], ["grad", "x", "x=1", "--bogus"],
+                 ["grad", "x*y", "x=-1", "y=2", "--bogus"]):
+        status, _, err = run_main(argv)
+        assert status == 2 and "goes after" not in err, argv
     status, out, _ = run_main(["grad", "--", "-x**2", "x=3"])
     assert status == 0 and printed_gradients(out) == {"x": -6.0}
 
@@ -466,6 +515,124 @@ def test_two_ctrl_c_in_step_exit_130_without_a_traceback(gap):
         os.close(master)
 
 
+# Loaded by the child through PYTHONPATH: a Ctrl-C (SIGINT to itself, as a terminal
+# sends it) at the moment the named module starts importing.
+INTERRUPTING_SITECUSTOMIZE = """
+import os, signal, sys
+TARGET = os.environ.get("CHAINRULE_TEST_CTRL_C_AT_IMPORT")
+
+class CtrlCAtImport:
+    def find_spec(self, name, path=None, target=None):
+        if name == TARGET:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+if TARGET:
+    sys.meta_path.insert(0, CtrlCAtImport())
+
+if os.environ.get("CHAINRULE_TEST_CTRL_C_AT_EXIT"):
+    import atexit, time
+
+    def ctrl_c_while_exiting():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler, if any, runs here
+
+    atexit.register(ctrl_c_while_exiting)
+"""
+
+
+def _read_to_end(master, proc):
+    text = ""
+    while True:
+        ready = select.select([master], [], [], 30)[0]
+        if not ready:
+            raise AssertionError(f"no end of output; got {text!r}")
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        text += chunk.decode("utf-8", "replace")
+    return text
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("how", ["console script", "python -m chainrule"])
+@pytest.mark.parametrize("module", ["chainrule.cli", "argparse", "autograd_core",
+                                    "autograd_core.engine", "visualize.explain",
+                                    "chainrule.cmd_train"])
+def test_ctrl_c_while_importing_exits_130_without_a_traceback(tmp_path, how, module):
+    # In the first second, while Python imports the commands, a Ctrl-C printed a
+    # KeyboardInterrupt traceback from inside an import and died by signal (exit -2).
+    import pty
+    script = os.path.join(os.path.dirname(sys.executable), "chainrule")
+    if how == "console script" and not os.access(script, os.X_OK):
+        pytest.skip(f"{script} is not installed (pip install -e .)")
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE)
+    env = dict(os.environ, CHAINRULE_TEST_CTRL_C_AT_IMPORT=module,
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    command = [script] if how == "console script" else [sys.executable, "-m", "chainrule"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(command + EXAMPLE, stdin=slave, stdout=slave, stderr=slave,
+                            close_fds=True, env=env)
+    os.close(slave)
+    try:
+        output = _read_to_end(master, proc)
+        assert proc.wait(timeout=30) == 130, output
+        assert "Traceback" not in output and "chainrule: interrupted" in output, output
+        assert "value:" not in output  # it stopped where it was interrupted
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+@pytest.mark.parametrize("command, status", [(EXAMPLE, 0), (["grad", "x +"], 2)])
+def test_ctrl_c_after_the_answer_keeps_the_exit_status(tmp_path, command, status):
+    # A Ctrl-C while the interpreter shut down, after everything was printed, gave a
+    # KeyboardInterrupt traceback from the exit handlers (or, between them, exit -2).
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE)
+    env = dict(os.environ, CHAINRULE_TEST_CTRL_C_AT_EXIT="1",
+               PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
+    proc = subprocess.run([sys.executable, "-m", "chainrule"] + command, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == status and "Traceback" not in proc.stderr, proc.stderr
+    assert ("chain rule, step by step" in proc.stdout) == (status == 0)
+
+
+@pytest.mark.parametrize("command, status", [
+    (EXAMPLE, 0), (EXAMPLE + ["--paths", "--formula"], 0), (["demo", "mazur"], 0),
+    (["demo", "neuron"], 0), (["check", "x**3*y", "--wrt", "x", "3*x**2*y"], 0),
+    (["check", "x**3*y", "--wrt", "x", "3*x*y"], 0), (["quiz", "x*y", "x=1", "y=2"], 0),
+    (["grad", "--help"], 0),
+    # a mistake found after some lines were printed keeps its status
+    (["check", "x*y", "--wrt", "x", "y", "--factor", "nonsense"], 2)])
+def test_a_closed_pipe_is_quiet_and_keeps_success(command, status):
+    # `chainrule grad ... | head` exited 1 when head left before the output ended.
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader has gone before the first line
+    try:
+        proc = subprocess.run([sys.executable, "-m", "chainrule"] + command, stdout=write_end,
+                              stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                              timeout=120)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == status, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert (proc.stderr == "") == (status == 0), proc.stderr
+
+
+def test_piped_into_head_exits_0():
+    proc = subprocess.run(f"set -o pipefail; {sys.executable} -m chainrule demo mazur | head -2",
+                          shell=True, executable="/bin/bash", capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    assert len(proc.stdout.splitlines()) == 2
+
+
 def test_digits_reach_every_number_in_the_picture(tmp_path):
     # --digits 6 showed grads to 6 figures but data and edge labels to 4.
     path = tmp_path / "g.svg"
@@ -474,3 +641,11 @@ def test_digits_reach_every_number_in_the_picture(tmp_path):
     svg = path.read_text(encoding="utf-8")
     assert "data 0.377541" in svg and "grad 0.117502" in svg and "= 0.235004" in svg
     assert "data 0.3775<" not in svg
+
+
+def test_two_passes_say_what_the_inputs_hold_afterwards():
+    status, out, _ = run_main(["grad", "x*y", "x=1", "y=2", "--passes", "2"])
+    assert status == 0 and printed_gradients(out) == {"x": 2.0, "y": 1.0}
+    assert out.rstrip().endswith("after 2 calls of backward(): x.grad = 4, y.grad = 2 "
+                                 "(2 times the gradient: call zero_grad() before each "
+                                 "backward())")

@@ -165,8 +165,8 @@ def test_a_wrong_engine_is_caught(monkeypatch):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["demo", "neuron", "--t", "2"], "must lie in [0, 1]"),
-    (["demo", "neuron", "--W", "30", "--X", "30"], "rounds to 1.0"),
+    (["demo", "neuron", "--t", "2"], "must lie in [0, 1] (it is a probability), got 2\n"),
+    (["demo", "neuron", "--W", "30", "--X", "30"], "sigmoid(900) rounds to 1, so"),
 ])
 def test_neuron_demo_errors(argv, words):
     status, out, err = run_main(argv)

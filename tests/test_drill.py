@@ -10,6 +10,7 @@ import pytest
 
 from autograd_core import trace_backward
 from visualize.drill import answer_template, grade, make_exercise, worksheet_latex
+from visualize.explain import format_number
 
 from conftest import run_cli, tensor
 
@@ -134,6 +135,21 @@ def test_grade_right_wrong_and_first_wrong_step(tmp_path):
     assert result.first_wrong[0] == "step 1 local" and result.score == total - 1
 
 
+def test_the_first_wrong_answer_says_what_its_names_stand_for():
+    # "(∂L/∂w = n1)" left the student to look up n1 on the sheet.
+    exercise = make_exercise("alice", 1)
+    assert exercise.text == "tanh(x) * w"
+    result = grade("# chainrule drill answers: seed=alice level=1\nstep 1 local = 2\n"
+                   "step 1 grad = 2\nstep 2 local = 0.4621\n")
+    assert result.score == 2
+    key, given, answer, working = result.first_wrong
+    assert (key, given, format_number(answer)) == ("step 2 local", "0.4621", "-0.4621")
+    assert working == "∂L/∂w = n1, where n1 = tanh(x)"
+    only_one = grade("# chainrule drill answers: seed=alice level=1\nstep 1 local = 2\n")
+    assert only_one.first_wrong[0] == "step 1 grad"
+    assert only_one.first_wrong[3] == "dL/dn1 = 1 * 2, where n1 = tanh(x)"
+
+
 def test_grade_blank_answers_and_other_seed(tmp_path):
     exercise = make_exercise("erin", 1)
     answers = tmp_path / "answers.txt"
@@ -150,12 +166,23 @@ def test_grade_blank_answers_and_other_seed(tmp_path):
     ("# chainrule drill answers: seed=erin level=1\nstep 1 local = 1\nstep 1 local = 2\n",
      "answered twice"),
     ("# chainrule drill answers: seed=erin level=1\nstep 99 local = 1\n", "not a blank"),
+    # not answers at all, neither right nor wrong (they were marked wrong)
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 local = nan\n",
+     "line 2: step 1 local: 'nan' is not a finite number; type e.g. 0.25, -1.5e-3 or 1/4, "
+     "or leave it empty"),
+    ("# chainrule drill answers: seed=erin level=1\n\nstep 1 grad = 1e999\n",
+     "line 3: step 1 grad: '1e999' is not a finite number"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = -inf\n", "not a finite"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = 1/0\n", "not a number"),
+    ("# chainrule drill answers: seed=erin level=1\nstep 1 grad = two\n",
+     "line 2: step 1 grad: 'two' is not a number"),
 ])
 def test_grade_malformed_files(tmp_path, content, words):
     path = tmp_path / "answers.txt"
     path.write_text(content)
     status, out, err = run_cli(["grade", str(path)])
     assert status == 2 and words in err and "Traceback" not in err
+    assert out == "" and len(err.splitlines()) == 1  # no score from a file it cannot read
 
 
 def test_grade_unreadable_files(tmp_path):
@@ -200,3 +227,14 @@ def test_grade_refuses_the_neighbour_on_the_far_side_of_the_true_value():
                        for line in text.splitlines())
     result = grade(wrong)
     assert result.score == len(values) - 1 and result.first_wrong[0] == key
+
+
+def test_grading_a_worksheet_instead_of_the_answers_says_which_file_to_give(tmp_path):
+    status, _, _ = run_cli(["drill", "--seed", "bob", "--out", str(tmp_path / "d")])
+    assert status == 0
+    for name in ("worksheet.md", "answer-key.md"):
+        status, out, err = run_cli(["grade", str(tmp_path / "d" / name)])
+        assert status == 2 and out == ""
+        assert "is this the answers.txt that chainrule drill wrote?" in err, err
+    status, _, err = run_cli(["grade", str(tmp_path / "d" / "answers.txt")])
+    assert status == 1 and "answers.txt that" not in err

@@ -43,16 +43,57 @@ def test_align_has_one_line_per_step_with_the_engines_numbers():
     assert root.grad == 0.0  # the graph's grads are left alone
 
 
-def test_align_compiles_with_pdflatex(tmp_path):
+def test_non_ascii_names_are_typeset_not_replaced_by_question_marks():
+    # λ became \text{?}: Greek letters are LaTeX's own, accented letters take accents,
+    # anything else (no glyph in pdflatex's fonts) its code point.
+    assert latex_name("λ") == r"\lambda" and latex_name("θ2") == r"\theta_{2}"
+    assert latex_name("λ_1") == r"\lambda_{1}" and latex_name("Ω") == r"\Omega"
+    assert latex_name("λx") == r"\mathrm{\lambda x}" and latex_name("Α") == r"\mathrm{A}"
+    assert latex_name("café") == r"\text{caf\'{e}}" and latex_name("ß") == r"\text{\ss{}}"
+    assert latex_name("(λ*x)") == r"\text{($\lambda$*x)}"
+    assert latex_name("中") == r"\text{\textsf{[U+4E2D]}}"
+    assert latex_formula("1 - θ1 ** 2", ["θ1"]) == r"1 - \theta_{1} ^ {2}"
+
+
+def _pdflatex(folder, tex):
     if not os.access("/usr/bin/pdflatex", os.X_OK):
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdflatex is missing; on CI it must be installed (texlive-latex-base)")
         pytest.skip("needs pdflatex")
-    x = Value(3.0, label="x")
-    tex = derivation_latex((x * x + x).exp() * 0.001)
-    (tmp_path / "d.tex").write_text("\\documentclass{article}\\usepackage{amsmath}"
-                                    "\\begin{document}\n" + tex + "\\end{document}\n")
+    (folder / "d.tex").write_text("\\documentclass{article}\\usepackage{amsmath}"
+                                  "\\begin{document}\n" + tex + "\\end{document}\n",
+                                  encoding="utf-8")
     proc = subprocess.run(["/usr/bin/pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                           "d.tex"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                           "d.tex"], cwd=folder, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout[-1500:]
+    assert "Missing character" not in (folder / "d.log").read_text(errors="replace")
+
+
+def test_align_compiles_with_pdflatex(tmp_path):
+    x = Value(3.0, label="x")
+    _pdflatex(tmp_path, derivation_latex((x * x + x).exp() * 0.001))
+
+
+def test_align_with_non_ascii_names_compiles_with_pdflatex(tmp_path):
+    names = ["λ", "θ2", "Ω", "Αx", "µ", "café", "Ørsted", "ß", "中", "x😀", "ǅ", "ą"]
+    leaves = [Value(0.1 * (i + 1), label=name) for i, name in enumerate(names)]
+    total = leaves[0]
+    for leaf in leaves[1:]:
+        total = total * leaf + leaf.tanh()
+    total.label = "ψ"
+    tex = derivation_latex(total)
+    assert "?" not in tex and r"\lambda" in tex and r"\theta_{2}" in tex and r"\psi" in tex
+    _pdflatex(tmp_path, tex)
+
+
+def test_cli_latex_of_a_greek_expression_compiles(tmp_path):
+    status, out, err = run_cli(["grad", "λ*x + sin(θ)", "λ=2", "x=3", "θ=1", "--latex",
+                                str(tmp_path / "steps.tex")])
+    assert status == 0, err
+    tex = (tmp_path / "steps.tex").read_text(encoding="utf-8")
+    assert r"\frac{dL}{d\lambda}" in tex and r"\operatorname{cos} ( \theta )" in tex
+    assert r"\text{($\lambda$*x)}" in tex and "?" not in tex
+    _pdflatex(tmp_path, tex)
 
 
 def grad_texts(svg):

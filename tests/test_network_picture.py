@@ -73,11 +73,62 @@ def test_dc_dw_on_demand_equals_the_engines_grad():
     nn.sse_loss(model(x), target).backward()
     drawn = edges(source)
     assert len(drawn) == 8
+    labels = edge_labels(source)
+    assert sorted(labels) == sorted((tail, head) for tail, head, _ in drawn)
     for tail, head, attrs in drawn:
         i, j = int(tail.split("_")[1]), int(head.split("_")[1])
         w = model.layers[int(head[1]) - 1].neurons[j].w[i]
-        assert f'headlabel="dC/d{w.label} = {w.grad:.8g}"' in attrs
-    assert "headlabel" not in draw_network(model, x, target=target).source
+        assert labels[tail, head] == f"dC/d{w.label} = {w.grad:.8g}"
+    assert not edge_labels(draw_network(model, x, target=target).source)
+
+
+def edge_labels(source):
+    """{(tail, head): the dC/dw label drawn on that edge}."""
+    return {(tail, head): text for text, tail, head in re.findall(
+        r'^\s*dw\d+ \[label="([^"]*)".*tooltip="the weight (\S+) -> (\S+)"', source, re.M)}
+
+
+def laid_out(picture):
+    """{node name: (x0, y0, x1, y1) in points} as graphviz lays the picture out."""
+    import json
+    boxes = {}
+    for item in json.loads(picture.pipe(format="json", quiet=True))["objects"]:
+        x, y = map(float, item["pos"].split(","))
+        w, h = float(item["width"]) * 36, float(item["height"]) * 36
+        boxes[item["name"]] = (x - w, y - h, x + w, y + h)
+    return boxes
+
+
+def _overlap(a, b):
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("name", ["2-2-1", "Mazur 2-2-2", "3-4-2"])
+def test_dc_dw_labels_sit_on_their_edges_clear_of_the_boxes(name):
+    # graphviz's head labels sat on the neurons' boxes and on each other (2-2-1, Mazur).
+    from chainrule.demos import MAZUR_INPUTS, MAZUR_TARGETS, mazur_model
+    model, x, target, symbol = {
+        "2-2-1": (nn.MLP(2, [2, 1], seed=0), [0.5, -1.0], 1.0, "C"),
+        "Mazur 2-2-2": (mazur_model(), MAZUR_INPUTS, MAZUR_TARGETS, "E"),
+        "3-4-2": (nn.MLP(3, [4, 2], seed=1), [0.5, -1.0, 2.0], [1.0, 0.0], "C")}[name]
+    picture = draw_network(model, x, target=target, show_grads=True, cost_symbol=symbol)
+    assert f"labels on the edges: d{symbol}/dw" in picture.graph_attr["label"]
+    boxes = laid_out(picture)
+    labels = {k: v for k, v in boxes.items() if k.startswith("dw")}
+    neurons = {k: v for k, v in boxes.items() if re.fullmatch(r"L\d+_\d+", k)}
+    assert len(labels) == len(edges(picture.source))
+    ends = {name: ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2) for name, b in neurons.items()}
+    owner = {f"dw{n}": edge for n, edge in enumerate(edge_labels(picture.source))}
+    for label, box in labels.items():
+        assert not [n for n, b in neurons.items() if _overlap(box, b)], (name, label)
+        if name != "3-4-2":  # there, 12 labels share one gap: some touch
+            assert not [o for o, b in labels.items() if o != label and _overlap(box, b)]
+        # on its own edge, or just beside it: the edge passes within a label's height
+        (x0, y0), (x1, y1) = ends[owner[label][0]], ends[owner[label][1]]
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        distance = abs((y1 - y0) * cx - (x1 - x0) * cy + x1 * y0 - y1 * x0) / \
+            ((y1 - y0) ** 2 + (x1 - x0) ** 2) ** 0.5
+        assert distance <= (box[3] - box[1]) * 1.6, (name, label, distance)
 
 
 def test_long_columns_are_summarised_by_name_not_dropped():

@@ -150,3 +150,11 @@ def test_cli_formula_and_paths_print_the_engines_numbers():
     assert status == 0 and "dL/dx: 2 paths, too many to list (more than 1)" in out
     status, _, err = run_cli(["grad", "x*x", "x=3", "--paths", "--max-paths", "0"])
     assert status == 2 and "too small" in err
+
+
+def test_a_one_hop_path_is_not_multiplied_out():
+    # "L -> a: ∂L/∂a = 1 = 1": a product of one factor said its value twice.
+    from conftest import run_cli
+    status, out, _ = run_cli(["grad", "x*x + a + a", "x=3", "a=0.5", "--paths"])
+    assert status == 0 and "    L -> a: ∂L/∂a = 1\n" in out
+    assert "∂L/∂(x*x + a) * ∂(x*x + a)/∂a = 1 * 1 = 1\n" in out

@@ -131,3 +131,11 @@ def test_digits_2_refuses_the_neighbour_on_the_far_side_of_the_true_value():
     step2 = out[out.index("step 2/"):out.index("step 3/")]
     assert "not quite" in step2 and "right (second try: no point)" in step2, out
     assert out.count("not quite") == 1, out
+
+
+def test_the_gradients_at_the_end_follow_the_expression_and_a_lone_variable_is_l():
+    # "dL/dy = 1, dL/dx = 2" came in the graph's order; "x = x" for the expression x.
+    status, out, _ = run_quiz(["2", "2", "1", "1"], "x*y", ["x=1", "y=2"])
+    assert status == 0 and "the gradients: dL/dx = 2, dL/dy = 1" in out
+    status, out, _ = run_quiz([], "x", ["x=1"])
+    assert status == 0 and out.startswith("L = x\nat x = 1\nvalue: L = 1\n")

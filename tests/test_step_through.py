@@ -274,6 +274,8 @@ def test_quiz_page_carries_answers_with_the_digits_tolerance(tmp_path):
     for shown, step in zip(data["steps"], traced):
         assert shown["answer_local"]["value"] == step.local
         assert shown["answer_grad"]["value"] == step.parent.grad
+        # the page marks with value and digits as close_enough does (test_browser.py)
+        assert shown["answer_local"]["digits"] == shown["answer_grad"]["digits"] == 4
         tol = shown["answer_grad"]["tolerance"]
         # The page, like close_enough, takes the true value rounded to its digits and
         # refuses the neighbour on the other side of the true value (half a unit, not one).
@@ -305,7 +307,8 @@ def test_page_files_are_package_data_not_python_strings():
     import pathlib
     import visualize
     folder = pathlib.Path(visualize.__file__).parent
-    for name in ("step_through.html", "step_through.css", "step_through.js"):
+    for name in ("step_through.html", "step_through.css", "step_through.js",
+                 "quiz_marking.js"):
         assert (folder / "static" / name).is_file()
     source = (folder / "step_through.py").read_text()
     assert "<button" not in source and "function (" not in source and "{ font" not in source

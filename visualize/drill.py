@@ -147,19 +147,30 @@ def _variables(derivation, exercise):
 def _items(derivation, exercise, digits=DIGITS):
     """Every blank of the sheet: (key, question, answer value, how it is worked out)."""
     items = []
+    f = lambda x: format_number(x, digits)  # noqa: E731
     for k, step in enumerate(derivation.steps, 1):
         items.append((f"step {k} local", step.local_symbol, step.local,
-                      f"{step.local_symbol} = {step.formula}"))
-        items.append((f"step {k} grad", f"d{step.root_name}/d{step.parent_name}", step.after,
-                      f"d{step.root_name}/d{step.parent_name} = {format_number(step.before, digits)}"
-                      f" + {format_number(step.upstream, digits)} * "
-                      f"{format_number(step.local, digits)}" if step.accumulates else
-                      f"{format_number(step.upstream, digits)} * {format_number(step.local, digits)}"))
+                      _with_legend(f"{step.local_symbol} = {step.formula}", derivation)))
+        gradient = f"d{step.root_name}/d{step.parent_name}"
+        items.append((f"step {k} grad", gradient, step.after, _with_legend(
+            f"{gradient} = {f(step.before)} + {f(step.upstream)} * {f(step.local)}"
+            if step.accumulates else f"{gradient} = {f(step.upstream)} * {f(step.local)}",
+            derivation)))
     for v in _variables(derivation, exercise):
         name = derivation.names[v]
         items.append((f"d{derivation.root_name}/d{name}", f"d{derivation.root_name}/d{name}",
                       v.grad, "the last grad of " + name))
     return items
+
+
+def _with_legend(text, derivation):
+    """The working, with what its names n1, n2, ... stand for (the sheet's legend), so it
+    reads on its own: '∂L/∂w = n1, where n1 = tanh(x)'."""
+    used = [(name, definition) for name, definition in derivation.legend
+            if re.search(rf"(?:(?<=/d)|(?<![\w.])){re.escape(name)}(?![\w.])", text)]
+    if not used:
+        return text
+    return text + ", where " + ", ".join(f"{name} = {definition}" for name, definition in used)
 
 
 def _worked(formula, number):
@@ -292,7 +303,9 @@ class Grade:
 
 
 def read_answers(text: str):
-    """(seed, level, {key: text}) from an answer file; AnswerFileError when malformed."""
+    """(seed, level, {key: text}) from an answer file; AnswerFileError when malformed,
+    naming the line: no 'KEY = ', a key answered twice, or an answer that is not a
+    (finite) number or a fraction, such as nan or 1e999."""
     seed = level = None
     answers = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -305,11 +318,21 @@ def read_answers(text: str):
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got {raw.strip()!r}")
-        key = key.strip()
+            hint = "" if seed is not None else (
+                "; is this the answers.txt that chainrule drill wrote? (a worksheet or an "
+                "answer key is not)")
+            raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got "
+                                  f"{raw.strip()!r}{hint}")
+        key, value = key.strip(), value.strip()
         if key in answers:
             raise AnswerFileError(f"line {number}: {key!r} is answered twice")
-        answers[key] = value.strip()
+        if value:
+            try:
+                parse_answer(value)
+            except ValueError as error:  # nan, 1e999, 'abc': not an answer, right or wrong
+                raise AnswerFileError(f"line {number}: {key}: {error}, or leave it "
+                                      "empty") from None
+        answers[key] = value
     return seed, level, answers
 
 
@@ -337,11 +360,8 @@ def grade(text: str, seed=None, level=None, digits: int = DIGITS) -> Grade:
     for key, question, answer, working in items:
         given = answers.get(key, "")
         right = False
-        if given:
-            try:
-                right = close_enough(parse_answer(given), answer, digits, text=given)
-            except ValueError:
-                right = False
+        if given:  # read_answers has checked that it is a number
+            right = close_enough(parse_answer(given), answer, digits, text=given)
         results.append((key, given or None, answer, right))
         if not right and first_wrong is None:
             first_wrong = (key, given or None, answer, working)

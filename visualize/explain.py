@@ -20,7 +20,8 @@ from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
 from autograd_core.ops import local_formula, op_info
 
-__all__ = ["format_number", "tolerance", "close_enough", "significant_figures", "parse_answer", "node_names", "symbolic_local",
+__all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures",
+           "parse_answer", "node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads", "DIGITS"]
 
@@ -41,6 +42,21 @@ def format_number(x: float, digits: int = DIGITS) -> str:
     text = format(x, f".{max(1, digits)}g")
     mantissa, e, exponent = text.partition("e")
     return f"{mantissa}e{int(exponent)}" if e else text
+
+
+def exact_number(x: float) -> str:
+    """x in format_number's style with every figure it needs to read back as x: an
+    input echoed to the user (at x = 1e8, not 100000000.0; 0.123456, not 0.1235)."""
+    if not math.isfinite(x):
+        return format_number(x)
+    shortest = repr(float(x)).removesuffix(".0")  # 1e8 is '100000000.0': one figure
+    text = format_number(x, max(DIGITS, significant_figures(shortest) or DIGITS))
+    if float(text) != x:
+        # an exact tie (2**-24 = 5.9604644775390625e-08) rounded to even, away from the
+        # digits that read back as x: those are repr's
+        mantissa, e, exponent = shortest.partition("e")
+        text = f"{mantissa}e{int(exponent)}" if e else shortest
+    return text
 
 
 def tolerance(true: float, digits: int = DIGITS) -> float:
@@ -94,7 +110,7 @@ def parse_answer(text: str) -> float:
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"{text!r} is not a number; type e.g. 0.25, -1.5e-3 or 1/4") from None
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{text!r} is not a finite number; type e.g. 0.25, -1.5e-3 or 1/4")
     return value
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import unicodedata
 
 from autograd_core import Value
 
@@ -27,28 +28,69 @@ _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": 
 _FUNCTIONS = {"exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs",
               "softplus", "maximum", "minimum"}
 
+# Greek letters as math-mode commands (a student's λ is \lambda on the slide); capitals
+# that look like Latin ones have no command of their own and are set upright, as LaTeX
+# sets \Gamma.
+_GREEK = dict(zip("αβγδεζηθικλμνξοπρςστυφχψω",
+                  r"\alpha \beta \gamma \delta \varepsilon \zeta \eta \theta \iota \kappa "
+                  r"\lambda \mu \nu \xi o \pi \rho \varsigma \sigma \tau \upsilon \varphi "
+                  r"\chi \psi \omega".split()))
+_GREEK.update(zip("ϵϑϕϖϱϰµ", r"\epsilon \vartheta \phi \varpi \varrho \varkappa \mu".split()))
+_GREEK.update(zip("ΓΔΘΛΞΠΣΥΦΨΩ", r"\Gamma \Delta \Theta \Lambda \Xi \Pi \Sigma \Upsilon "
+                                 r"\Phi \Psi \Omega".split()))
+_GREEK.update({capital: rf"\mathrm{{{latin}}}"
+               for capital, latin in zip("ΑΒΕΖΗΙΚΜΝΟΡΤΧ", "ABEZHIKMNOPTX")})
+# Accents pdflatex sets in text mode with its default font encoding (OT1), by the
+# combining mark that follows the letter in Unicode's decomposition (é = e + U+0301).
+_ACCENTS = {"\u0300": "`", "\u0301": "'", "\u0302": "^", "\u0303": "~", "\u0304": "=",
+            "\u0306": "u", "\u0307": ".", "\u0308": '"', "\u030a": "r", "\u030b": "H",
+            "\u030c": "v", "\u0323": "d", "\u0327": "c"}
+_LETTERS = {"ß": r"\ss{}", "æ": r"\ae{}", "Æ": r"\AE{}", "ø": r"\o{}", "Ø": r"\O{}",
+            "œ": r"\oe{}", "Œ": r"\OE{}", "ł": r"\l{}", "Ł": r"\L{}", "ı": r"\i{}"}
+_NAME = re.compile(r"([^\W\d_]+)(?:_?(\d+))?")
+
+
+def _text_character(ch: str) -> str:
+    """One character inside \\text{...}, as something pdflatex compiles."""
+    if " " <= ch <= "~":
+        return _SPECIAL.get(ch, ch)
+    if ch in _GREEK:
+        return f"${_GREEK[ch]}$"
+    if ch in _LETTERS:
+        return _LETTERS[ch]
+    base, *marks = unicodedata.normalize("NFD", ch)
+    if "a" <= base.lower() <= "z":  # é, ü, ñ, ç: the letter with its accents (others dropped)
+        for mark in marks:
+            if mark in _ACCENTS:
+                base = rf"\{_ACCENTS[mark]}{{{base}}}"
+        return base
+    # No glyph in pdflatex's standard fonts (中, an emoji, a control character): its code.
+    return rf"\textsf{{[U+{ord(ch):04X}]}}"
+
 
 def _text(text: str) -> str:
-    """Any text inside \\text{...}, every special character escaped."""
-    # pdflatex knows no glyph for most characters beyond ASCII: they become '?'.
-    return "".join(_SPECIAL.get(ch, ch) if " " <= ch <= "~" else "?" for ch in text)
+    """Any text inside \\text{...}: special characters escaped, Greek letters in math,
+    accented letters with LaTeX accents, anything else by its code point."""
+    return "".join(_text_character(ch) for ch in text)
 
 
 def latex_name(name: str) -> str:
-    """A node's name in math mode: w, n_{1}, w_{12}, \\mathrm{net}, else \\text{...}."""
+    """A node's name in math mode: w, n_{1}, w_{12}, \\mathrm{net}, \\lambda, \\theta_{2},
+    else \\text{...}."""
     constant = re.fullmatch(r"\((-?\d[\d.]*(?:e-?\d+)?)\)", name)
     if constant:  # a constant's name is its value in brackets: typeset the number
         number = latex_number(float(constant.group(1)))
         return f"({number})" if number.startswith("-") else number
-    match = re.fullmatch(r"([A-Za-z]+)_?(\d+)", name)
-    if match:
+    match = _NAME.fullmatch(name)
+    if match and all(ch.isascii() or ch in _GREEK for ch in match.group(1)):
         letters, number = match.groups()
-        head = letters if len(letters) == 1 else rf"\mathrm{{{letters}}}"
-        return f"{head}_{{{number}}}"
-    if re.fullmatch(r"[A-Za-z]", name):
-        return name
-    if re.fullmatch(r"[A-Za-z]+", name):
-        return rf"\mathrm{{{name}}}"
+        symbols = [_GREEK.get(ch, ch) for ch in letters]
+        if len(symbols) == 1:
+            head = symbols[0]
+        else:  # a space ends a command before the next letter: \lambda x, not \lambdax
+            word = "".join(s + " " if s.startswith("\\") else s for s in symbols).rstrip()
+            head = rf"\mathrm{{{word}}}"
+        return f"{head}_{{{number}}}" if number else head
     return rf"\text{{{_text(name)}}}"
 
 
@@ -61,7 +103,7 @@ def latex_number(x: float, digits: int = DIGITS) -> str:
     return text
 
 
-_TOKEN = re.compile(r"\s*(\*\*|[A-Za-z_][A-Za-z_0-9]*|\d+\.?\d*(?:e-?\d+)?|\S)")
+_TOKEN = re.compile(r"\s*(\*\*|[^\W\d]\w*|\d+\.?\d*(?:e-?\d+)?|\S)")
 
 
 def latex_formula(formula: str, names=()) -> str:

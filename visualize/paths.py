@@ -62,8 +62,8 @@ class Path:
                  for node, i in self.hops if node.parents.count(node.parents[i]) > 1]
         route += f" ({', '.join(twice)})" if twice else ""
         numbers = " * ".join(format_number(x, digits) for x in self.locals)
-        return (f"{route}: {' * '.join(self.symbols(names))} = {numbers} = "
-                f"{format_number(self.value, digits)}")
+        product = "" if len(self.locals) == 1 else f" = {format_number(self.value, digits)}"
+        return f"{route}: {' * '.join(self.symbols(names))} = {numbers}{product}"
 
 
 class PathSet:

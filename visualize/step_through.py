@@ -124,7 +124,10 @@ def _step_data(derivation, svg_name, digits):
 
 
 def _answer(value, digits):
-    return {"value": _finite_or_none(value), "tolerance": tolerance(value, digits)}
+    # The page marks with `value` and `digits` as close_enough does (quiz_marking.js);
+    # `tolerance` (half a unit of the last figure shown) is kept for scripts that read it.
+    return {"value": _finite_or_none(value), "digits": digits,
+            "tolerance": tolerance(value, digits)}
 
 
 def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
@@ -253,7 +256,7 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
     heading = title if title is not None else (
         f"The backward pass of {names[root]}, step by step" + (": quiz" if quiz else ""))
     parts = {"TITLE": html.escape(heading, quote=True), "CSS": _static("step_through.css"),
-             "JS": _static("step_through.js"), "DATA": _json_for_script(data), "SVG": svg}
+             "JS": _static("quiz_marking.js") + "\n" + _static("step_through.js"), "DATA": _json_for_script(data), "SVG": svg}
     # One pass, so a label that happens to read "@SVG@" is never substituted into.
     return re.sub(r"@(TITLE|CSS|JS|DATA|SVG)@", lambda m: parts[m.group(1)],
                   _static("step_through.html"))
