@@ -1077,7 +1077,10 @@ class _NumpyWriter:
             elif record[0] == "node":
                 _, node, term = record
                 target = self._d(node)
-                lines.append(f"{target} {'+=' if target in assigned else '='} {term}")
+                # Not +=: the first term may be another d_ array itself (d_a = d_b),
+                # and adding in place would change d_b too.
+                lines.append(f"{target} = {target} + {term}" if target in assigned
+                             else f"{target} = {term}")
                 assigned.add(target)
             elif record[0] == "column":
                 _, group, j, term = record

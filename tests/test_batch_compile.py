@@ -195,6 +195,22 @@ def test_random_graphs_equal_the_eager_engine(numpy_or_not, program, data, reduc
                 expect_numpy=numpy_or_not)
 
 
+def test_a_gradient_passed_on_whole_and_then_added_to_stays_its_own(numpy_or_not):
+    # Found by the random graphs: d_a = d_total (the same array) and then d_a += ...
+    # changed d_total as well, so dL/dp came out 5 where it is 3x + 1 = 4 at x = 1.
+    def build(params, holders):
+        p, x = params[0], holders[0]
+        a = p * x
+        return value_sum([value_sum([a, p, a, 1.5]), p * x])
+    for columns in ([[1.0]], [[1.0, -0.5, 2.0]]):
+        check_batch(build, 1, [0.0], columns, "mean", expect_numpy=numpy_or_not)
+    p, x = Value(0.0), Value(0.0)
+    a = p * x
+    f = batch_compile(numpy_or_not, value_sum([value_sum([a, p, a, 1.5]), p * x]), [p],
+                      batch=[x], reduce="mean")
+    assert f([0.0], [[1.0]])[1] == [4.0]
+
+
 @pytest.mark.parametrize("n", range(1, 9))
 def test_every_op_alone_at_every_small_batch_size(numpy_or_not, n):
     for op_name in table_ops():
