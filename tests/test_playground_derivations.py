@@ -191,28 +191,62 @@ def test_loss_falls_when_training():
     assert session.picture()["loss"] < 0.9 * first
 
 
-def test_saved_state_continues_exactly():
-    a = NetworkSession({"batch_size": 10, "samples": 40, "hidden": "3"})
-    a.train(4)
+SAVED = [{"batch_size": 10, "samples": 40, "hidden": "3"},            # mini-batches
+         {"samples": 40, "hidden": "3,2", "activation": "tanh"},          # full batch
+         {"dataset": "digits", "samples": 60, "hidden": "4"}]              # 10 classes
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("raw", SAVED, ids=["minibatch", "fullbatch", "digits"])
+def test_saved_state_continues_exactly(optimizer, raw):
+    """A tab saved after some steps and loaded into a new session trains on exactly as
+    the unsaved tab does: weight for weight, bit for bit (optimiser state, batch order)."""
+    if raw.get("dataset") == "digits":
+        pytest.importorskip("sklearn")
+    a = NetworkSession(dict(raw, optimizer=optimizer))
+    a.train(5)  # mid-epoch for the mini-batches (4 batches an epoch)
     saved = json.loads(json.dumps(a.state()))
+    assert saved["version"] == 2 and saved["optimizer"]["optimizer"] == optimizer
     b = NetworkSession.from_state(saved)
     assert [p.data for p in b.params] == [p.data for p in a.params]
-    assert b.steps == 4
-    # A loaded state starts its batches afresh; trained alike, both stay alike.
-    c = NetworkSession.from_state(saved)
-    b.train(3)
-    c.train(3)
-    assert [p.data for p in b.params] == [p.data for p in c.params]
+    assert b.steps == 5 and b.epoch == a.epoch and b.history == a.history
+    for _ in range(6):
+        a.train(1)
+        b.train(1)
+        assert b.gradient[1] == a.gradient[1]  # the same batch
+        assert [p.data for p in b.params] == [p.data for p in a.params]
+    if optimizer != "sgd":
+        # ... which takes the optimiser's state: without it the weights part ways
+        c = NetworkSession.from_state(dict(saved, version=1))
+        assert c.note and "starts again from zero" in c.note
+        c.train(1)
+        d = NetworkSession.from_state(saved)
+        d.train(1)
+        assert [p.data for p in c.params] != [p.data for p in d.params]
+
+
+def test_a_version_1_file_still_loads():
+    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20}).state()))
+    state["version"] = 1
+    del state["optimizer"], state["history"]
+    session = NetworkSession.from_state(state)
+    assert session.note is None  # SGD has no running state to lose
+    assert "note" not in session.setup()
 
 
 @pytest.mark.parametrize("change, message", [
     (lambda s: s["model"]["layers"][0]["weights"][0].__setitem__(0, "x"), "not a finite number"),
     (lambda s: s["settings"].__setitem__("hidden", [4]), "the saved network is"),
     (lambda s: s.__setitem__("version", 7), "version 7 is not supported"),
+    (lambda s: s["optimizer"].__setitem__("velocity", [0.0]), "optimiser state cannot be used"),
+    (lambda s: s["optimizer"].__setitem__("optimizer", "adam"), "is for 'adam', not 'momentum'"),
+    (lambda s: s.__setitem__("steps", -3), "step count -3"),
+    (lambda s: s.__setitem__("history", [[1, "x", 0.5]]), "saved curves"),
     (lambda s: s["settings"].__setitem__("hidden", [999]), "from 1 to 16"),
 ])
 def test_corrupt_saved_states_are_refused(change, message):
-    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20}).state()))
+    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20,
+                                                  "optimizer": "momentum"}).state()))
     change(state)
     with pytest.raises(SettingsError, match=message):
         NetworkSession.from_state(state)
