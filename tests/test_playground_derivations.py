@@ -52,7 +52,9 @@ def torch_pass(session, weights, chosen):
         nets.append(net)
         outs.append(x)
     z = x[:, 0]
-    if session.config.loss == "bce":
+    if session.config.loss == "ce":
+        loss = torch.nn.functional.cross_entropy(x, t.long())
+    elif session.config.loss == "bce":
         loss = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
     else:
         loss = torch.mean((z - t) ** 2)
@@ -67,7 +69,8 @@ def torch_pass(session, weights, chosen):
 CONFIGS = [{}, {"activation": "tanh", "hidden": "5,3", "batch_size": 16, "dataset": "xor",
                 "samples": 60},
            {"activation": "relu", "loss": "mse", "dataset": "circles", "samples": 50},
-           {"dataset": "sine", "hidden": "6", "samples": 30}]
+           {"dataset": "sine", "hidden": "6", "samples": 30},
+           {"dataset": "digits", "hidden": "5,4", "samples": 40, "batch_size": 6}]
 
 
 @pytest.mark.parametrize("raw", CONFIGS)
@@ -83,7 +86,7 @@ def test_weight_derivation_equals_torch(raw):
             assert all(close(a, b, 1e-9, 1e-13) for a, b in zip(session.gradient[2], grads))
         for layer in range(1, len(session.model.layers) + 1):
             fan_in = len(session.model.layers[layer - 1].neurons[0].w)
-            for source in (0, 1, fan_in):
+            for source in sorted({0, 1, fan_in // 3, fan_in}):
                 d = session.weight_derivation(layer, 1, source)
                 index = session.params.index(
                     session.model.layers[layer - 1].neurons[0].b if source == 0
@@ -94,7 +97,7 @@ def test_weight_derivation_equals_torch(raw):
                 assert [r[0] for r in d["rows"]] == chosen
                 # Each row's delta is one point's (its own cost); torch's net grads are
                 # of the batch's mean cost, and mse's (o - y)^2 is twice 1/2 (y - o)^2.
-                scale = (1.0 if session.config.loss == "bce" else 2.0) / len(chosen)
+                scale = (2.0 if session.config.loss == "mse" else 1.0) / len(chosen)
                 assert d["factor"] / d["batch"] == scale
                 for s, (sample, o, delta, product) in enumerate(d["rows"]):
                     assert close(scale * delta, nets[layer - 1].grad[s, 0].item(), 1e-9, 1e-14)
@@ -110,7 +113,7 @@ def test_neuron_delta_equation_equals_torch(raw):
     session = NetworkSession(raw)
     session.train(2)
     nets, outs, _, _ = torch_pass(session, session.gradient[0], session.gradient[1])
-    scale = (1.0 if session.config.loss == "bce" else 2.0) / session.batch
+    scale = (2.0 if session.config.loss == "mse" else 1.0) / session.batch
     for layer in range(1, len(session.model.layers) + 1):
         for neuron in (1, len(session.model.layers[layer - 1].neurons)):
             for sample in (0, 3):
@@ -332,3 +335,33 @@ def test_compiled_steps_keep_the_numbers():
     index = session.params.index(session.model.layers[1].neurons[2].w[3])
     assert close(d["grad"], grads[index], 1e-9, 1e-13)
     assert close(d["sum"], grads[index], 1e-9, 1e-13)
+
+
+def test_digits_frame_equals_torch():
+    """The digits view: every held-out digit's answer, the confusion matrix and the test
+    accuracy are torch's on the same network; the frame stays within the limits."""
+    pytest.importorskip("sklearn")
+    session = NetworkSession({"dataset": "digits", "samples": 200})
+    assert session.settings["hidden"] == [16]  # the dataset's 25, within LIMITS
+    session.train(20)
+    frame = session.picture()
+    field = frame["field"]
+    x = torch.tensor(session.X_test, dtype=torch.float64)
+    with torch.no_grad():
+        p = torch.softmax(nn.to_torch(session.model)(x), dim=1)
+    predicted = p.argmax(dim=1).tolist()
+    assert field["kind"] == "digits" and field["predicted"] == predicted
+    assert field["probability"] == [round(p[i, c].item(), 3) for i, c in enumerate(predicted)]
+    truth = [int(t) for t in session.y_test]
+    assert field["confusion"] == [[sum(1 for t, g in zip(truth, predicted) if (t, g) == (i, j))
+                                   for j in range(10)] for i in range(10)]
+    assert field["test_accuracy"] == sum(t == g for t, g in zip(truth, predicted)) / len(truth)
+    assert field["shown"] == len(session.X_test) == 50
+    setup = session.setup()
+    assert setup["X"] == [] and len(setup["X_test"]) == 50 and setup["resolved"]["classes"] == 10
+    assert [len(l["neurons"]) for l in frame["network"]["layers"]] == [16, 10]
+    assert len(frame["network"]["layers"][0]["neurons"][0]["w"]) == 64
+    with pytest.raises(SettingsError, match="from 2 to 500"):
+        NetworkSession({"dataset": "digits", "samples": 1797})
+    with pytest.raises(SettingsError, match="loss bce does not fit digits"):
+        NetworkSession({"dataset": "digits", "loss": "bce"})

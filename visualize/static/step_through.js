@@ -165,9 +165,39 @@
     return isFinite(value) ? value : NaN;
   }
 
+  // Marked as `chainrule quiz` marks (visualize.explain.close_enough): the answer must
+  // equal the true value rounded to the significant figures the student wrote (at
+  // least the digits shown); a fraction is exact, so it must round like the true value.
   function right(text, answer) {
-    var value = parseAnswer(text);
-    return !isNaN(value) && Math.abs(value - answer.value) <= answer.tolerance;
+    var value = parseAnswer(text), truth = answer.value, digits = DATA.digits;
+    if (isNaN(value) || truth === null) { return false; }
+    if (value === 0 || truth === 0) { return Math.abs(value - truth) <= Math.pow(10, -(digits + 8)); }
+    var written = figuresWritten(text);
+    if (written === null) { return roundTo(value, digits) === roundTo(truth, digits); }
+    var rounded = roundTo(truth, Math.max(1, digits, written));
+    return Math.abs(value - rounded) <= 1e-9 * Math.abs(rounded);
+  }
+
+  // visualize.explain.significant_figures: '0.1175' -> 4, '1200' -> 2, '1/4' -> null.
+  function figuresWritten(text) {
+    var m = /^\s*[-+\u2212]?(\d*)\.?(\d*)(?:[eE][-+]?\d+)?\s*$/.exec(text || "");
+    if (!m || !(m[1] || m[2])) { return null; }
+    var whole = text.indexOf(".") < 0 ? m[1].replace(/0+$/, "") : m[1];
+    return Math.max(1, (whole + m[2]).replace(/^0+/, "").length);
+  }
+
+  // float(format(x, ".{p}g")) as Python computes it: the nearest p-figure decimal, an
+  // exact tie to the even last figure (toPrecision would round it away from zero).
+  function roundTo(x, p) {
+    p = Math.min(p, 100);
+    var exact = Math.abs(x).toExponential(99), mark = exact.indexOf("e");
+    var figures = exact.slice(0, mark).replace(".", ""), exponent = exact.slice(mark + 1);
+    if (p < figures.length && figures[p] === "5" && /^0*$/.test(figures.slice(p + 1)) &&
+        Number(figures[p - 1]) % 2 === 0) {
+      var down = Number(figures[0] + "." + figures.slice(1, p) + "e" + exponent);
+      return x < 0 ? -down : down;
+    }
+    return Number(x.toPrecision(p));
   }
 
   function check(event) {
