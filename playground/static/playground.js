@@ -332,16 +332,46 @@
   }
   function pixels(li) { return li === 0 && state.frame && state.frame.network.inputs === 64; }
 
+  // The picture is built once per network shape and then updated in place each frame:
+  // creating a thousand elements per frame is slow, and a weight focused from the
+  // keyboard would lose its focus at every frame while playing.
+  var drawn = {shape: null, els: {}, edges: null, nodes: null};
+  function put(id, name, attrs, parent, label) {
+    var e = drawn.els[id];
+    if (!e) {
+      e = el(name, attrs, parent);
+      drawn.els[id] = e;
+      if (label !== undefined) { e.titleElement = el("title", {}, e); }
+    } else {
+      Object.keys(attrs).forEach(function (k) {
+        var v = String(attrs[k]);
+        if (e.getAttribute(k) !== v) { e.setAttribute(k, v); }
+      });
+    }
+    if (label !== undefined && e.titleElement.textContent !== label) {
+      e.titleElement.textContent = label;
+      e.setAttribute("aria-label", label);
+    }
+    return e;
+  }
+
   function drawNetwork(net) {
     var svg = $("network"), W = 560, image = net.inputs === 64;
     var view = $("edge-view").value;
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var columns = [net.inputs].concat(net.layers.map(function (l) { return l.neurons.length; }));
     // 64 inputs: an 8 x 8 block, and each first-layer neuron's 64 weights as an 8 x 8
     // picture beside it (the pixels it looks for); tall enough for 16 neurons.
     var widest = Math.max.apply(null, columns.slice(1));
     var H = image ? Math.max(360, 44 * widest + 50) : 360;
-    svg.setAttribute("height", H);
+    var shape = columns.join(",");
+    if (drawn.shape !== shape) {
+      while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+      drawn = {shape: shape, els: {}};
+      drawn.edges = el("g", {"class": "edges"}, svg);
+      drawn.nodes = el("g", {"class": "nodes"}, svg);
+      svg.setAttribute("height", H);
+    }
+    var edges = drawn.edges, nodes = drawn.nodes;
     var pos = function (c, i) {
       var n = image && c === 0 ? 1 : columns[c], x = 40 + c * (W - 80) / (columns.length - 1);
       return [x, H / 2 + (i - (n - 1) / 2) * Math.min(40, (H - 50) / n)];
@@ -353,7 +383,6 @@
         values.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); });
       });
     });
-    var edges = el("g", {"class": "edges"}, svg), nodes = el("g", {"class": "nodes"}, svg);
     net.layers.forEach(function (layer, li) {
       layer.neurons.forEach(function (n, ni) {
         var to = pos(li + 1, ni);
@@ -364,18 +393,19 @@
         n.w.forEach(function (w, si) {
           var from = pos(li, si), g = n.dw ? n.dw[si] : null;
           var v = view === "weights" ? w : (g === null ? 0 : g);
-          var line = el("line", {
+          put("w" + li + "," + ni + "," + si, "line", {
             x1: from[0] + 11, y1: from[1], x2: to[0] - 11, y2: to[1],
             "class": "weight", "data-layer": li + 1, "data-neuron": ni + 1, "data-source": si + 1,
             stroke: v >= 0 ? "#0877bd" : "#f59322",
             "stroke-width": (0.6 + 5 * Math.abs(v) / biggest).toFixed(2),
-            tabindex: 0, role: "button", "aria-label": weightLabel(li, si, ni, w, g)
-          }, edges);
-          el("title", {}, line).textContent = line.getAttribute("aria-label");
+            tabindex: 0, role: "button"
+          }, edges, weightLabel(li, si, ni, w, g));
         });
         drawNeuron(layer, li, n, ni, to, nodes);
       });
     });
+    if (drawn.els.inputs) { return; }  // the inputs and headings never change
+    drawn.els.inputs = true;
     if (image) {
       var c0 = pos(0, 0), P = 7;
       var block = el("g", {"class": "inputs", role: "img",
@@ -402,36 +432,35 @@
   // cell a weight to click; a grey line from the input block says where they come from.
   function drawWeightPicture(n, ni, to, block, view, biggest, edges, nodes) {
     var C = 4, left = to[0] - 11 - 8 * C - 6, top = to[1] - 4 * C;
-    el("line", {x1: block[0] + 4 * 7 + 2, y1: block[1], x2: left - 2, y2: to[1], "class": "bundle"}, edges);
-    var group = el("g", {"class": "weights", "data-neuron": ni + 1}, nodes);
+    put("in" + ni, "line", {x1: block[0] + 4 * 7 + 2, y1: block[1], x2: left - 2, y2: to[1],
+      "class": "bundle"}, edges);
+    put("out" + ni, "line", {x1: left + 8 * C + 1, y1: to[1], x2: to[0] - 11, y2: to[1],
+      "class": "bundle"}, edges);
+    var group = put("picture" + ni, "g", {"class": "weights", "data-neuron": ni + 1}, nodes);
     n.w.forEach(function (w, si) {
       var g = n.dw ? n.dw[si] : null, v = view === "weights" ? w : (g === null ? 0 : g);
       var a = Math.min(1, Math.abs(v) / biggest);
-      var cell = el("rect", {x: left + (si % 8) * C, y: top + Math.floor(si / 8) * C, width: C, height: C,
+      put("w0," + ni + "," + si, "rect", {x: left + (si % 8) * C, y: top + Math.floor(si / 8) * C,
+        width: C, height: C,
         "class": "weight", "data-layer": 1, "data-neuron": ni + 1, "data-source": si + 1,
-        fill: v >= 0 ? "rgba(8, 119, 189, " + (0.1 + 0.9 * a).toFixed(3) + ")" :
-                       "rgba(245, 147, 34, " + (0.1 + 0.9 * a).toFixed(3) + ")",
-        tabindex: 0, role: "button", "aria-label": weightLabel(0, si, ni, w, g)}, group);
-      el("title", {}, cell).textContent = cell.getAttribute("aria-label");
+        fill: v >= 0 ? "rgba(8, 119, 189, " + (0.1 + 0.9 * a).toFixed(2) + ")" :
+                       "rgba(245, 147, 34, " + (0.1 + 0.9 * a).toFixed(2) + ")",
+        tabindex: 0, role: "button"}, group, weightLabel(0, si, ni, w, g));
     });
-    el("line", {x1: left + 8 * C + 1, y1: to[1], x2: to[0] - 11, y2: to[1], "class": "bundle"}, edges);
   }
 
   function drawNeuron(layer, li, n, ni, to, nodes) {
-    var bias = el("rect", {x: to[0] - 4, y: to[1] + 13, width: 8, height: 8, "class": "bias",
+    put("b" + li + "," + ni, "rect", {x: to[0] - 4, y: to[1] + 13, width: 8, height: 8, "class": "bias",
       "data-layer": li + 1, "data-neuron": ni + 1, "data-source": 0, tabindex: 0, role: "button",
-      fill: n.b >= 0 ? "#0877bd" : "#f59322",
-      "aria-label": "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
-        (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4))}, nodes);
-    el("title", {}, bias).textContent = bias.getAttribute("aria-label");
+      fill: n.b >= 0 ? "#0877bd" : "#f59322"}, nodes,
+      "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
+        (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4)));
     var saturated = n.saturated !== null && n.saturated >= 0.5;
-    var circle = el("circle", {cx: to[0], cy: to[1], r: 11,
+    put("n" + li + "," + ni, "circle", {cx: to[0], cy: to[1], r: 11,
       "class": "neuron" + (saturated ? " saturated" : ""),
-      "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button",
-      "aria-label": "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
-        (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points")},
-      nodes);
-    el("title", {}, circle).textContent = circle.getAttribute("aria-label");
+      "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button"}, nodes,
+      "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
+        (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points"));
   }
 
   function derivationBox(title) {
