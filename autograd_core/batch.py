@@ -38,11 +38,11 @@ import math
 
 from .compiler import _STEMS, _literal, _Names
 from .compiler import compile as _compile_graph
-from .engine import Value, _check_data, _describe, topological_order
+from .engine import Value, _check_data, _describe, topological_order, value_sum
 from .ops import exponent_of, local_formula, op_info
 from .ops import sigmoid as _float_sigmoid
 
-__all__ = ["compile_batch", "BatchCompiledGraph", "REDUCTIONS"]
+__all__ = ["compile_batch", "compile_outputs", "BatchCompiledGraph", "REDUCTIONS"]
 
 REDUCTIONS = ("mean", "sum")
 
@@ -59,8 +59,38 @@ HEADER = """\
 """
 
 
-def compile_batch(root, params, batch, reduce="mean"):
-    """compile(root, params, batch=[...], reduce=...): see the module docstring."""
+def compile_batch(root, params, batch, reduce="mean", watch=()):
+    """compile(root, params, batch=[...], reduce=..., watch=[...]): see the module docstring.
+
+    watch: nodes of the graph (a network's outputs, say) whose value for every sample
+    each call also records, in `.watched_values` (N lists, one float per watched node).
+    """
+    return _compile(root, params, batch, reduce, watch, forward_only=False)
+
+
+def compile_outputs(outputs, params, batch):
+    """The forward pass alone of one sample's `outputs` (a list of Values), for N samples
+    at once: `f(param_values, columns)` returns N lists, one float per output, with no
+    loss and no gradient (a network's predictions over a grid of points, say).
+
+    The same placeholders and parameters as compile(..., batch=...); numpy when
+    installed, the per-sample compiled code otherwise.
+    """
+    if isinstance(outputs, Value) or not hasattr(outputs, "__iter__"):
+        raise TypeError(f"compile_outputs: outputs must be a list of Values, got "
+                        f"{_describe(outputs)}")
+    outputs = list(outputs)
+    for i, value in enumerate(outputs):
+        if not isinstance(value, Value):
+            raise TypeError(f"compile_outputs: outputs[{i}] must be a Value, got "
+                            f"{_describe(value)}")
+    if not outputs:
+        raise ValueError("compile_outputs: no outputs given; give the Values to compute")
+    root = value_sum(outputs)  # a root whose graph holds every output; never computed
+    return _compile(root, params, batch, "sum", outputs, forward_only=True)
+
+
+def _compile(root, params, batch, reduce, watch, forward_only):
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value as its root (the loss of one sample), "
                         f"got {_describe(root)}")
@@ -83,6 +113,13 @@ def compile_batch(root, params, batch, reduce="mean"):
             if id(value) not in in_graph:
                 raise ValueError(f"compile: {what}[{i}] ({value.label!r}) is not part of the "
                                  "graph of this loss")
+    if isinstance(watch, Value) or not hasattr(watch, "__iter__"):
+        raise TypeError(f"compile: watch must be a list of Values, got {_describe(watch)}")
+    watch = list(watch)
+    for i, value in enumerate(watch):
+        if not isinstance(value, Value) or id(value) not in in_graph:
+            raise ValueError(f"compile: watch[{i}] must be a Value of this graph, "
+                             f"got {_describe(value)}")
     for node in order:
         if node.parents:
             op_info(node.op)  # an unknown operation fails here, clearly
@@ -92,7 +129,7 @@ def compile_batch(root, params, batch, reduce="mean"):
         numpy = None
     if numpy is not None and not all(map(_as_arrays, {node.op for node in order if node.parents})):
         numpy = None  # an op declared with Python functions runs sample by sample
-    return BatchCompiledGraph(root, params, batch, reduce, order, numpy)
+    return BatchCompiledGraph(root, params, batch, reduce, order, numpy, watch, forward_only)
 
 
 _ARRAY_NAMES = frozenset({"a", "b", "out", "n", "where", "exp", "log", "tanh", "sin", "cos",
@@ -136,19 +173,24 @@ class BatchCompiledGraph:
     `f(param_values, columns)`: one float per parameter (in the order given to compile)
     and one sequence of N values per placeholder; returns (reduced loss, [d reduced loss
     / d parameter]) as floats. `.source` is the generated code; `.uses_numpy` says which
-    form runs.
+    form runs. With watch=[nodes], `.watched_values` holds, after each call, one list per
+    sample of the watched nodes' values (`.watched_array`: the same as an N x k numpy
+    array, None without numpy). Made by compile_outputs, `f(param_values, columns)`
+    returns those N lists itself (forward only: no loss, no gradients).
     """
 
-    def __init__(self, root, params, batch, reduce, order, numpy):
+    def __init__(self, root, params, batch, reduce, order, numpy, watch=(), forward_only=False):
         self.params, self.batch, self.reduce = tuple(params), tuple(batch), reduce
+        self.watch, self.forward_only = tuple(watch), forward_only
         self.uses_numpy = numpy is not None
         self._root, self._order, self._np = root, order, numpy
         self._scalar = None  # the per-sample compiled graph, made when first needed
+        self._watched = None  # the latest call's watched values: an array or N lists
         if numpy is None:
             self.source = _scalar_header(reduce) + self._scalar_graph().source
         else:
             self.source, namespace = _NumpyWriter(root, params, batch, reduce, order,
-                                                  numpy).write()
+                                                  numpy, self.watch, forward_only).write()
             exec(_builtin_compile(self.source, "<autograd_core.compile batch>", "exec"),
                  namespace)
             self._function = namespace["forward_backward"]
@@ -159,6 +201,39 @@ class BatchCompiledGraph:
                 f"reduce={self.reduce!r}, {'numpy' if self.uses_numpy else 'no numpy'})")
 
     def __call__(self, param_values, columns):
+        result = self._run(param_values, columns)
+        return self.watched_values if self.forward_only else result
+
+    def as_arrays(self, param_values, columns):
+        """The call, answered in numpy arrays without making lists: the N x k array of
+        the watched values (compile_outputs), else (loss, gradients array, that array or
+        None). Needs numpy."""
+        if self._np is None:
+            raise RuntimeError("compiled batch: as_arrays() needs numpy; call the function "
+                               "itself for lists")
+        result = self._run(param_values, columns)
+        watched = self.watched_array
+        if self.forward_only:
+            return watched
+        return result[0], self._np.asarray(result[1]), watched
+
+    @property
+    def watched_values(self):
+        """One list per sample of the watched nodes' values, from the latest call."""
+        if self._watched is None:
+            return []
+        if not isinstance(self._watched, list):
+            self._watched = self._watched.tolist()
+        return self._watched
+
+    @property
+    def watched_array(self):
+        """The latest call's watched values as an N x k numpy array (None without numpy)."""
+        if self._np is None or self._watched is None:
+            return None
+        return self._np.asarray(self._watched, dtype=self._np.float64)
+
+    def _run(self, param_values, columns):
         if self._np is None:
             values = self._check_params(param_values)
             return self._loop(values, self._check_columns(columns))
@@ -167,12 +242,24 @@ class BatchCompiledGraph:
         arrays = self._numpy_columns(columns)
         try:
             with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
-                loss, grads = self._function(values, *arrays)
+                if self.forward_only:
+                    watched = self._function(values, *arrays)
+                    if not np.isfinite(watched).all():
+                        return self._fallback(values.tolist(), arrays, None)
+                    self._watched = watched
+                    return None
+                if self.watch:
+                    loss, grads, watched = self._function(values, *arrays)
+                else:
+                    loss, grads = self._function(values, *arrays)
+                    watched = None
         except (ArithmeticError, ValueError) as error:
             return self._fallback(values.tolist(), arrays, error)
         loss = float(loss)
-        if loss - loss != 0.0 or not np.isfinite(grads).all():
+        if loss - loss != 0.0 or not np.isfinite(grads).all() or \
+                (watched is not None and not np.isfinite(watched).all()):
             return self._fallback(values.tolist(), arrays, None)
+        self._watched = watched
         return loss, grads.tolist()
 
     # --------------------------------------------------------------- checking input
@@ -230,6 +317,9 @@ class BatchCompiledGraph:
 
     def _numpy_params(self, param_values):
         np = self._np
+        if isinstance(param_values, list) and len(param_values) == len(self.params) and \
+                set(map(type, param_values)) == {float}:
+            param_values = np.array(param_values, dtype=np.float64)  # floats: checked below
         if isinstance(param_values, np.ndarray) and param_values.dtype == np.float64 \
                 and param_values.shape == (len(self.params),) \
                 and np.isfinite(param_values).all():
@@ -239,7 +329,16 @@ class BatchCompiledGraph:
     def _numpy_columns(self, columns):
         np = self._np
         arrays = []
+        finite_bases = {}  # columns that are views of one array (a batch's X.T): checked once
         for i, column in enumerate(self._column_list(columns)):
+            if isinstance(column, np.ndarray) and column.dtype == np.float64 and \
+                    column.ndim == 1 and isinstance(column.base, np.ndarray):
+                base = column.base
+                if id(base) not in finite_bases:
+                    finite_bases[id(base)] = bool(np.isfinite(base).all())
+                if finite_bases[id(base)]:
+                    arrays.append(column)
+                    continue
             if not (isinstance(column, np.ndarray) and column.dtype == np.float64
                     and column.ndim == 1):
                 try:
@@ -269,21 +368,27 @@ class BatchCompiledGraph:
     # ------------------------------------------------------- the per-sample form
     def _scalar_graph(self):
         if self._scalar is None:
-            self._scalar = _compile_graph(self._root, list(self.params) + list(self.batch))
+            self._scalar = _compile_graph(self._root, list(self.params) + list(self.batch),
+                                          watch=self.watch)
         return self._scalar
 
     def _loop(self, values, columns):
         """The compiled one-sample code once per sample; sums exactly rounded (fsum)."""
         graph = self._scalar_graph()
         k = len(self.params)
-        losses, per_sample = [], []
+        losses, per_sample, watched = [], [], []
         for n, row in enumerate(zip(*columns)):
             try:
                 loss, grads = graph(values + list(row))
             except (ArithmeticError, ValueError) as error:
                 raise type(error)(f"compiled batch: sample {n}: {error}") from None
+            if self.watch:
+                watched.append(list(graph.watched_values))
             losses.append(loss)
             per_sample.append(grads[:k])
+        self._watched = watched if self.watch else None
+        if self.forward_only:
+            return None
         count = len(losses)
         loss = math.fsum(losses)
         grads = [math.fsum(g) for g in zip(*per_sample)] if per_sample else [0.0] * k
@@ -516,11 +621,13 @@ class _Group:
 
 
 class _NumpyWriter:
-    def __init__(self, root, params, batch, reduce, order, np):
+    def __init__(self, root, params, batch, reduce, order, np, watch=(), forward_only=False):
         self.root, self.params, self.batch, self.reduce = root, params, batch, reduce
         self.order, self.np = order, np
+        self.watch, self.forward_only = watch, forward_only
         self.names = _Names()
-        self.names.taken.update(set(_np_namespace(np)) | {"P", "dP", "N", "forward_backward"})
+        self.names.taken.update(set(_np_namespace(np)) | {"P", "dP", "N", "forward_backward",
+                                                          "watched"})
         # No builtins for the generated code, except the import numpy itself may do lazily
         # from inside a call (its matmul does on first use).
         self.namespace = dict(_np_namespace(np), __builtins__={"__import__": __import__})
@@ -643,7 +750,7 @@ class _NumpyWriter:
         for node in self.order:
             key = id(node)
             kind = self.kind[key]
-            if not node.parents or kind == "const":
+            if not node.parents or kind == "const" or (self.forward_only and node is self.root):
                 continue
             if key in self.group_of:
                 group, _ = self.group_of[key]
@@ -665,9 +772,31 @@ class _NumpyWriter:
         lines.append(f"def forward_backward(P, {placeholders}):")
         body = [f"N = {self.expression[id(self.batch[0])]}.shape[0]  # samples",
                 "# forward"] + forward
-        body += self._backward(blocks)
+        if self.watch:
+            body += self._watched()
+        if self.forward_only:
+            body.append("return watched")
+        else:
+            body += self._backward(blocks)
+            if self.watch:
+                body[-1] += ", watched"
         lines += ["    " + line if line else "" for line in body]
         return "\n".join(lines) + "\n", self.namespace
+
+    def _watched(self):
+        """watched = the watched nodes' values, N x k: a group's own array when they are
+        that group's columns in order, else the columns stacked."""
+        first = self.group_of.get(id(self.watch[0]))
+        if first is not None and first[0].kind == "batch" and \
+                [id(m) for m in first[0].members] == [id(w) for w in self.watch]:
+            return [f"watched = {first[0].name}  # N x {len(self.watch)}: what watch= asked for"]
+        columns = []
+        for node in self.watch:
+            value = self._value(node)
+            columns.append(value if self.kind[id(node)] == "batch" else f"full(N, {value})")
+        listed = ", ".join(columns) + ("," if len(columns) == 1 else "")
+        return [f"watched = stack(({listed}), axis=1)  # N x {len(columns)}: what watch= "
+                "asked for"]
 
     def _group_forward(self, group):
         if group.how == "layer":

@@ -206,15 +206,14 @@ def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noq
     inputs: the leaf Values of the graph whose values change between calls, in the order
     the compiled function takes and returns them.
     watch: other nodes of the graph whose values each call also records, in
-    `.watched_values` (a training loop's per-example outputs, for instance).
+    `.watched_values` (a training loop's per-example outputs, for instance; with batch=,
+    one list of them per sample).
     batch, reduce: `root` is the loss of one sample and `batch` its placeholder leaves;
     the result runs a whole mini-batch at once (batch.py).
     """
     if batch is not None:
-        if tuple(watch):
-            raise ValueError("compile: watch= is not available with batch=")
         from .batch import compile_batch
-        return compile_batch(root, inputs, batch, reduce)
+        return compile_batch(root, inputs, batch, reduce, watch)
     if reduce != "mean":
         raise ValueError("compile: reduce= only applies with batch=[placeholders]")
     if not isinstance(root, Value):

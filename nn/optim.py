@@ -29,6 +29,17 @@ def _number(name, x, what, lo, hi, lo_open=True, hi_open=True):
     return float(x)
 
 
+def _finite_sum(values):
+    """True when every value is finite (their exact sum is: an inf or nan makes it inf,
+    nan or an error; a sum too large for a float, of finite values, is an error too,
+    and then the caller looks value by value)."""
+    try:
+        total = math.fsum(values)
+    except (OverflowError, ValueError):
+        return False
+    return total - total == 0.0
+
+
 class _Optimizer:
     """The parameters, zero_grad, and the all-or-nothing update every optimiser shares."""
 
@@ -46,6 +57,12 @@ class _Optimizer:
     def _apply(self, new_data, new_state=()):
         """Write new_data into the parameters (and commit new_state) only if all of it is
         finite; otherwise raise naming the first parameter that diverged."""
+        if not all(map(_finite_sum, (new_data, *new_state))):  # else one pass, in C
+            self._find_divergence(new_data, new_state)
+        for p, x in zip(self.params, new_data):
+            p.data = x
+
+    def _find_divergence(self, new_data, new_state):
         for i, x in enumerate(new_data):
             if x - x != 0.0 or any(s[i] - s[i] != 0.0 for s in new_state):  # inf or nan
                 p = self.params[i]
@@ -54,8 +71,6 @@ class _Optimizer:
                 raise OverflowError(f"{type(self).__name__}: updating the parameter{label} "
                                     f"(data {p.data!r}, grad {p.grad!r}) {result}; the "
                                     "training diverged, use a smaller lr")
-        for p, x in zip(self.params, new_data):
-            p.data = x
 
     def zero_grad(self):
         for p in self.params:

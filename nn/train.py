@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
@@ -54,6 +55,29 @@ def _cross_entropy(outputs, targets):
         / len(targets)
 
 
+# The same losses for ONE sample whose target is a placeholder leaf (a Value standing for
+# the sample's label, so that one graph serves a whole batch: batch_step). nn.losses takes
+# its targets as plain numbers, baked into the graph; these take Values. Each is the
+# nn.losses formula term for term (tests/test_train_batch.py holds them equal, step by
+# step, to the engine on nn.losses).
+def _bce_one_sample(outputs, targets):
+    z, (t,) = outputs[0], targets
+    return z.softplus() - t * z           # bce_with_logits' term
+
+
+def _mse_one_sample(outputs, targets):
+    return (outputs[0] - targets[0]) ** 2  # mse_loss's term
+
+
+def _ce_one_sample(outputs, targets):
+    """cross_entropy's log-sum-exp with one-hot targets t_j and the shift as a placeholder
+    too (it is max z, a constant for the engine): log(sum_j exp(z_j - s)) + s - sum_j t_j z_j."""
+    from autograd_core import value_sum
+    *onehot, shift = targets
+    return value_sum([(z - shift).exp() for z in outputs]).log() + shift \
+        - value_sum([t * z for t, z in zip(onehot, outputs)])
+
+
 @dataclass(frozen=True)
 class Loss:
     """How a loss reads the network's outputs, and how outputs become predictions."""
@@ -61,6 +85,7 @@ class Loss:
     description: str
     function: Callable        # (outputs: list of per-example lists of Values, targets) -> Value
     classes: tuple            # numbers of classes it serves (0: regression)
+    one_sample: Callable = None  # (one sample's outputs, target placeholders) -> Value
 
     def output_activation(self, task):
         """The output layer's activation this loss expects."""
@@ -72,12 +97,14 @@ class Loss:
 LOSSES = {
     "bce": Loss("bce", "binary cross-entropy on a logit: a linear output and the stable "
                 "bce_with_logits (sigmoid + cross-entropy, finite for any logit)",
-                lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,)),
+                lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,),
+                _bce_one_sample),
     "mse": Loss("mse", "mean squared error: a sigmoid output for 0/1 labels, a linear one "
                 "for regression",
-                lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2)),
+                lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2),
+                _mse_one_sample),
     "ce": Loss("ce", "softmax cross-entropy over the classes (one logit per class)",
-               _cross_entropy, tuple(range(3, 1000))),
+               _cross_entropy, tuple(range(3, 1000)), _ce_one_sample),
 }
 
 # The hidden units a network may have (the output's is chosen by the loss).
@@ -381,13 +408,179 @@ def compiled_step(model, loss_name):
     return step
 
 
+# ------------------------------------------------ one sample's graph for a batch
+def _numpy():
+    try:
+        import numpy
+    except ImportError:
+        return None
+    return numpy
+
+
+def _placeholders(count, stem):
+    return [Value(0.0, label=f"{stem}{i + 1}") for i in range(count)]
+
+
+def _nin(model):
+    return len(model.layers[0].neurons[0].w)
+
+
+def _one_sample_outputs(model, inputs):
+    out = model(inputs)
+    return out if isinstance(out, list) else [out]
+
+
+class _Points:
+    """A batch of points as what a batch compile takes: one column per coordinate (numpy
+    arrays when the compile uses numpy, lists otherwise)."""
+
+    def __init__(self, points, nin, np):
+        if np is not None:
+            array = points if isinstance(points, np.ndarray) else np.asarray(points, dtype=float)
+            if array.dtype != np.float64:
+                array = array.astype(np.float64)
+            if array.ndim != 2 or array.shape[1] != nin or array.shape[0] == 0:
+                raise ValueError(f"give a list of points, each a list of {nin} numbers; got "
+                                 f"an array of shape {array.shape}")
+            self.count, self.columns = array.shape[0], list(array.T)
+        else:
+            points = [list(p) for p in points]
+            if not points or any(len(p) != nin for p in points):
+                raise ValueError(f"give a list of points, each a list of {nin} numbers")
+            self.count, self.columns = len(points), [list(c) for c in zip(*points)]
+
+
+def batch_predictor(model, loss_name=None):
+    """The network over many points at once: returns `predictor(points) -> outputs`.
+
+    `points` is a list of points (each a list of `nin` numbers) or an N x nin numpy
+    array; `outputs` holds one list of floats per point: the network's raw outputs
+    (loss_name=None), or what `predict` gives for that loss (probabilities for bce and
+    ce). One sample's graph is compiled once (autograd_core.batch.compile_outputs) and
+    run with numpy over all the points when numpy is installed, the scalar compiled
+    code once per point otherwise; each call reads the model's current weights, so one
+    predictor serves a whole training run. `predictor.uses_numpy` says which form runs;
+    `predictor.arrays(points)` gives the raw outputs as an N x k numpy array (numpy only).
+    """
+    from autograd_core.batch import compile_outputs
+    params = model.parameters()
+    nin = _nin(model)
+    inputs = _placeholders(nin, "x")
+    with paused_gc():
+        outputs = _one_sample_outputs(model, inputs)
+        function = compile_outputs(outputs, params, inputs)
+    np = function._np
+
+    def predictor(points):
+        rows = function([p.data for p in params], _Points(points, nin, np).columns)
+        return rows if loss_name is None else _as_predictions(rows, loss_name)
+
+    def arrays(points):
+        if np is None:
+            raise RuntimeError("batch_predictor: arrays() needs numpy; call the predictor "
+                               "itself for lists")
+        return function.as_arrays([p.data for p in params], _Points(points, nin, np).columns)
+
+    predictor.uses_numpy = np is not None
+    predictor.arrays = arrays
+    predictor.source = function.source
+    return predictor
+
+
+class _BatchLoss:
+    """A model's mean loss over a batch, its gradients and the outputs per example, from
+    one compile of one sample's graph (autograd_core's batch compile)."""
+
+    def __init__(self, model, loss_name):
+        self.params = model.parameters()
+        self.loss_name = loss_name
+        nin = _nin(model)
+        inputs = _placeholders(nin, "x")
+        with paused_gc():
+            outputs = _one_sample_outputs(model, inputs)
+            self.width = len(outputs)
+            if loss_name == "ce":
+                targets = _placeholders(self.width, "t") + [Value(0.0, label="shift")]
+            else:
+                targets = [Value(0.0, label="t")]
+            loss = LOSSES[loss_name].one_sample(outputs, targets)
+            self.function = compile_graph(loss, self.params, batch=inputs + targets,
+                                          reduce="mean", watch=outputs)
+        self.np = self.function._np
+        self.nin = nin
+        # cross-entropy's shift is each sample's largest logit, known only after a
+        # forward pass: the outputs' own compile
+        self.logits = None
+        if loss_name == "ce":
+            from autograd_core.batch import compile_outputs
+            with paused_gc():
+                self.logits = compile_outputs(outputs, self.params, inputs)
+
+    def __call__(self, X, y):
+        """(mean loss, gradients, outputs: an N x k array with numpy, else N lists)."""
+        np = self.np
+        batch = _Points(X, self.nin, np)
+        values = [p.data for p in self.params]
+        if np is not None:
+            values = np.array(values, dtype=np.float64)  # once for both calls
+            y = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)
+            if self.loss_name == "ce":
+                shift = self.logits.as_arrays(values, batch.columns).max(axis=1)
+                onehot = (y[:, None] == np.arange(self.width)).astype(np.float64)
+                targets = list(onehot.T) + [shift]
+            else:
+                targets = [y]
+        else:
+            y = [float(t) for t in y]
+            if self.loss_name == "ce":
+                shift = [max(row) for row in self.logits(values, batch.columns)]
+                targets = [[float(t == c) for t in y] for c in range(self.width)] + [shift]
+            else:
+                targets = [y]
+        loss, grads = self.function(values, batch.columns + targets)
+        outputs = self.function.watched_array if np is not None else \
+            self.function.watched_values
+        return loss, grads, outputs
+
+
+def batch_step(model, loss_name):
+    """The default step: autograd_core's batch compile of one sample's graph, run for
+    the whole (mini-)batch at once with numpy (the scalar compiled code once per sample
+    without numpy). One compile serves every batch size. The same numbers as
+    `engine_step` to rounding (1e-12 relative; tests/test_train_batch.py).
+
+    X may be a list of examples or an N x nin numpy array, y a list or array; the
+    outputs it returns are an N x k numpy array with numpy, else N lists.
+    """
+    compiled = _BatchLoss(model, loss_name)
+    params = compiled.params
+
+    def step(X, y):
+        with paused_gc():  # a step makes no cycles; the model's graph need not be scanned
+            loss, grads, outputs = compiled(X, y)
+            for p, g in zip(params, grads):
+                p.grad = g
+        return loss, outputs
+
+    step.takes_arrays = compiled.np is not None
+    return step
+
+
+STEPS = {"batch": batch_step, "eager": engine_step}  # `chainrule train --engine`
+
+
 # ---------------------------------------------------------------- predictions
 def predict(model, points, loss_name):
     """The model's outputs for each point, as a list of floats per point, without a
     graph. For classification they are probabilities: P(class 1) for bce (sigmoid of
-    the logit) and mse, one per class for ce (softmax)."""
-    with paused_gc():
-        outs = [[o.data for o in _outputs(model, p)] for p in points]
+    the logit) and mse, one per class for ce (softmax). (batch_predictor keeps the
+    compiled network for many calls.)"""
+    if not len(points):
+        return []
+    return batch_predictor(model, loss_name)(points)
+
+
+def _as_predictions(outs, loss_name):
     if loss_name == "bce":
         return [[sigmoid(z[0])] for z in outs]
     if loss_name == "ce":
@@ -410,19 +603,42 @@ def _classes(outputs, loss_name):
     return [int(out[0] > cut) for out in outputs]
 
 
-def _accuracy(outputs, y, loss_name):
+def _correct(outputs, y, loss_name):
+    """How many examples' outputs (N lists, or an N x k numpy array) predict their label."""
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(outputs, np.ndarray):
+        if loss_name == "ce":
+            predicted = outputs.argmax(axis=1)  # the first of equal ones, as max() takes
+        else:
+            predicted = outputs[:, 0] > (0.0 if loss_name == "bce" else 0.5)
+        return int((predicted == np.asarray(y).astype(int)).sum())
     predicted = _classes(outputs, loss_name)
-    return sum(p == int(t) for p, t in zip(predicted, y)) / len(y)
+    return sum(p == int(t) for p, t in zip(predicted, y))
 
 
-def evaluate(model, X, y, loss_name, task):
-    """(loss, accuracy) of the model on all of X, y; accuracy is None for regression."""
-    loss_fn = LOSSES[loss_name].function
-    with paused_gc():
-        outputs = [_outputs(model, x) for x in X]
-        loss = loss_fn(outputs, y).data
-    outs = [[o.data for o in out] for out in outputs]
-    return loss, (_accuracy(outs, y, loss_name) if task == "classification" else None)
+def _accuracy(outputs, y, loss_name):
+    return _correct(outputs, y, loss_name) / len(y)
+
+
+# Evaluation runs the batch compile over this many examples at a time: its arrays are
+# examples x layer width, and a whole large dataset at once would be the run's peak.
+EVALUATION_CHUNK = 4096
+
+
+def evaluate(model, X, y, loss_name, task, compiled=None):
+    """(loss, accuracy) of the model on all of X, y; accuracy is None for regression.
+
+    The batch compile of the model's loss (compiled: one made before, to reuse), over
+    chunks of EVALUATION_CHUNK examples; the loss is their mean."""
+    compiled = _BatchLoss(model, loss_name) if compiled is None else compiled
+    total, correct = 0.0, 0
+    for start in range(0, len(X), EVALUATION_CHUNK):
+        bx, by = X[start:start + EVALUATION_CHUNK], y[start:start + EVALUATION_CHUNK]
+        loss, _, outputs = compiled(bx, by)
+        total += loss * len(by)
+        if task == "classification":
+            correct += _correct(outputs, by, loss_name)
+    return total / len(X), (correct / len(X) if task == "classification" else None)
 
 
 # ----------------------------------------------------------------------- results
@@ -486,11 +702,13 @@ class Trainer:
         self.model = build_model(self.config, len(X[0]))
         n = len(self.X)
         self.batch_size = n if self.config.batch_size is None else min(self.config.batch_size, n)
-        if make_step is None:
-            edges = self.batch_size * _graph_size(_sizes(self.config))[1]
-            make_step = compiled_step if self.batch_size == n and \
-                edges <= COMPILE_EDGE_LIMIT else engine_step
-        self._step = make_step(self.model, self.config.loss)
+        self._step = (make_step or batch_step)(self.model, self.config.loss)
+        self._arrays = None  # the data as numpy arrays, for a step that takes them
+        if getattr(self._step, "takes_arrays", False):
+            np = _numpy()
+            self._arrays = (np.asarray(self.X, dtype=np.float64),
+                            np.asarray(self.y, dtype=np.float64))
+        self._evaluator = None  # the batch compile evaluate() uses, made when first needed
         self.optimizer = SGD(self.model.parameters(), self.config.lr)
         self._order_rng = random.Random(self.config.seed)  # its own stream: batch order only
         self._order = list(range(n))
@@ -499,7 +717,7 @@ class Trainer:
         self.losses, self.accuracies = [], []
         self._position = 0          # the next batch's start within the epoch
         self._epoch_loss = 0.0
-        self._epoch_outputs, self._epoch_targets = [], []
+        self._epoch_correct = 0     # examples the epoch's outputs classified right
         self.wall_time = 0.0
 
     @property
@@ -512,22 +730,28 @@ class Trainer:
         if self._position == 0 and self.batch_size < len(self.X):
             self._order_rng.shuffle(self._order)
         chosen = self._order[self._position:self._position + self.batch_size]
-        bx, by = [self.X[i] for i in chosen], [self.y[i] for i in chosen]
+        if self._arrays is None:
+            bx, by = [self.X[i] for i in chosen], [self.y[i] for i in chosen]
+        elif len(chosen) == len(self.X):  # full batch: never shuffled, the arrays as they are
+            bx, by = self._arrays
+        else:
+            bx, by = (array[chosen] for array in self._arrays)
         loss, outs = self._step(bx, by)
+        correct = _correct(outs, by, self.config.loss) if self.task == "classification" \
+            else None
         with interrupts_held():  # the model is never left half-updated
             self.optimizer.step()
             self.steps += 1
             self._position += len(chosen)
             self._epoch_loss += loss * len(chosen)
-            self._epoch_outputs += outs
-            self._epoch_targets += by
+            if correct is not None:
+                self._epoch_correct += correct
             finished = self._position >= len(self.X)
             batch = -(-self._position // self.batch_size)
             if finished:
                 self._finish_epoch()
         self.wall_time += time.perf_counter() - started
-        accuracy = _accuracy(outs, by, self.config.loss) if self.task == "classification" \
-            else None
+        accuracy = None if correct is None else correct / len(chosen)
         return StepReport(self.epoch if finished else self.epoch + 1, batch,
                           self.batches_per_epoch, loss, accuracy, finished)
 
@@ -535,12 +759,11 @@ class Trainer:
         # Loss and accuracy of the outputs seen during the epoch (before each update).
         self.losses.append(self._epoch_loss / len(self.X))
         if self.task == "classification":
-            self.accuracies.append(_accuracy(self._epoch_outputs, self._epoch_targets,
-                                             self.config.loss))
+            self.accuracies.append(self._epoch_correct / len(self.X))
         self.epoch += 1
         self._position = 0
         self._epoch_loss = 0.0
-        self._epoch_outputs, self._epoch_targets = [], []
+        self._epoch_correct = 0
 
     def run_epoch(self):
         """Steps until the current epoch is complete; (its loss, its accuracy)."""
@@ -553,7 +776,9 @@ class Trainer:
         """(loss, accuracy) of the current model on X, y (default: the training set)."""
         X = self.X if X is None else X
         y = self.y if y is None else y
-        return evaluate(self.model, X, y, self.config.loss, self.task)
+        if self._evaluator is None:
+            self._evaluator = _BatchLoss(self.model, self.config.loss)
+        return evaluate(self.model, X, y, self.config.loss, self.task, self._evaluator)
 
     def predict(self, points):
         """Probabilities (classification) or values (regression) per point; see predict."""
