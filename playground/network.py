@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
+from autograd_core import Value, paused_gc
+from autograd_core.batch import compile_outputs
 from autograd_core.ops import sigmoid
 from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS
 from nn.datasets import MissingExtraError
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
-from nn.train import LOSSES, TrainConfig, Trainer, compiled_step, engine_step
+from nn.train import LOSSES, TrainConfig, Trainer, batch_step
 
 __all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
 
@@ -33,11 +34,9 @@ LIMITS = {
     "history": 2000,           # loss/accuracy points kept (older ones are thinned)
 }
 GRID = 20                      # the decision-boundary heatmap is GRID x GRID points
-PROBE = 20                     # points the compiled copy of the network takes per call
 CURVE = 100                    # points of a 1-D regression curve
 SATURATED = 0.01               # a local derivative below this passes almost no gradient
 SATURATION_POINTS = 30         # points the saturation marks are measured on, each frame
-COMPILE_AFTER = 30             # full-batch steps on the engine before compiling the step
 STATE_FORMAT = "chainrule-playground"
 # Version 2 adds the optimiser's running state (momentum, Adam) and the curves'
 # history; version 1 files still load, their momentum/Adam starting from zero.
@@ -123,13 +122,9 @@ def parse_settings(raw) -> dict:
 
 
 def _trace(model, x):
-    """The model on one input, keeping each neuron's (net input node, output node)."""
+    """The model on one input: its outputs, and each neuron's (net input node, output node)."""
     layers = model.forward(x)[1:]
-    return layers[-1][0], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
-
-
-def _round(x, digits=6):
-    return float(f"{x:.{digits}g}")
+    return layers[-1], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
 
 
 def _history(raw):
@@ -193,11 +188,7 @@ class NetworkSession:
                            if n.activation in ("sigmoid", "tanh")]
         every = max(1, len(self.X) // SATURATION_POINTS)
         self._saturation_points = self.X[::every][:SATURATION_POINTS]
-        # Inputs in the plane: a compiled copy of the network colours the heatmap.
-        # 64 pixels: the copy would be large and slow to compile, and there is no
-        # plane to colour; the test digits go through the engine's forward pass.
-        self._probe = self._compile_probe() if self.plane else None
-        self._derivatives = self._compile_local_derivatives()
+        self._probe = self._compile_probe()
 
     # ------------------------------------------------------------------ state
     def _load_weights(self, state):
@@ -273,24 +264,16 @@ class NetworkSession:
     # --------------------------------------------------------------- training
     def _recording_step(self, model, loss_name):
         """The Trainer's step function, noting the weights it saw, its batch and the
-        gradient it left, for the picture and the derivations.
-
-        It is the engine's step until a full-batch tab has taken COMPILE_AFTER steps, and
-        the compiled one (nn.train.compiled_step, several times faster) from then on:
-        compiling costs seconds and megabytes, which a tab that is only looking around,
-        or a classroom of tabs pressing Play at once, should not pay before its first
-        frames."""
-        steps = {"engine": engine_step(model, loss_name), "compiled": None, "taken": 0}
+        gradient it left, for the picture and the derivations. The step itself is
+        nn.train's batch step (one sample's graph compiled once for every batch, numpy
+        over the batch): fast from the first frame, and the same numbers as the engine's
+        backward() on the batch (nn/train.py's tests hold them equal)."""
+        inner = batch_step(model, loss_name)
         params = model.parameters()
 
         def step(X, y):
-            full = len(X) == len(self.X)
-            if full and steps["compiled"] is None and steps["taken"] >= COMPILE_AFTER:
-                steps["compiled"] = compiled_step(model, loss_name)
-            inner = steps["compiled"] if full and steps["compiled"] else steps["engine"]
             weights = [p.data for p in params]
             loss, outputs = inner(X, y)
-            steps["taken"] += 1
             self.gradient = (weights, [self._index[id(x)] for x in X],
                              [p.grad for p in params])
             return loss, outputs
@@ -306,61 +289,29 @@ class NetworkSession:
 
     # ---------------------------------------------------------------- drawing
     def _compile_probe(self):
-        """The network on PROBE inputs at once as straight-line code (compile() with the
-        outputs and the sigmoid/tanh neurons' net inputs watched): fast enough to colour
-        the heatmap many times a second."""
-        nin = len(self.X[0])
-        inputs = [[Value(0.0, label=f"p{k}.x{i + 1}") for i in range(nin)]
-                  for k in range(PROBE)]
-        outs, nets = [], []
+        """The network over many points at once, its outputs and the sigmoid/tanh
+        neurons' net inputs and outputs watched: autograd_core's batch compile of one
+        input's graph (numpy over the points), so the heatmap, the held-out digits and
+        the saturation marks are the engine's numbers at numpy's speed."""
+        inputs = [Value(0.0, label=f"x{i + 1}") for i in range(len(self.X[0]))]
         with paused_gc():
-            for x in inputs:
-                out, neurons = _trace(self.model, x)
-                outs.append(out)
-                nets += [neurons[li][ni][0] for li, ni in self._squashing]
-            probe = compile_graph(value_sum(outs), [v for x in inputs for v in x]
-                                  + self.params, watch=outs + nets)
-        return probe
+            outs, neurons = _trace(self.model, inputs)
+            squashing = [neurons[li][ni] for li, ni in self._squashing]
+            return compile_outputs(list(outs) + [net for net, _ in squashing]
+                                   + [out for _, out in squashing], self.params, inputs)
 
     def _run_probe(self, points):
-        """(outputs, net inputs of the squashing neurons per point) at the current weights."""
+        """For each point: (the network's outputs, the squashing neurons' net inputs,
+        their outputs), as lists of floats, at the current weights."""
         weights = [p.data for p in self.params]
-        outs, nets, per_point = [], [], len(self._squashing)
-        for start in range(0, len(points), PROBE):
-            chunk = points[start:start + PROBE]
-            padded = chunk + [chunk[-1]] * (PROBE - len(chunk))
-            self._probe([x for point in padded for x in point] + weights)
-            watched = self._probe.watched_values
-            outs += watched[:len(chunk)]
-            nets += [watched[PROBE + k * per_point:PROBE + (k + 1) * per_point]
-                     for k in range(len(chunk))]
-        return outs, nets
-
-    def _compile_local_derivatives(self):
-        """sum of act_j(u) over one u per (saturation point, squashing neuron j): its
-        gradient is every local derivative act_j'(u) at once, from the engine's own ops."""
-        from nn.layers import ACTIVATIONS
-        kinds = [self.model.layers[li].neurons[ni].activation for li, ni in self._squashing]
-        us = [Value(0.0) for _ in self._saturation_points for _ in kinds]
-        if not us:
-            return None
-        with paused_gc():
-            total = value_sum([ACTIVATIONS[kinds[k % len(kinds)]](u) for k, u in enumerate(us)])
-            return compile_graph(total, us)
-
-    def _eager_nets(self, points):
-        """Net inputs of the squashing neurons at each point, by the engine's forward
-        pass (the digits: no compiled copy)."""
-        nets = []
-        with paused_gc():
-            for x in points:
-                neurons = _trace(self.model, x)[1]
-                nets.append([neurons[li][ni][0].data for li, ni in self._squashing])
-        return nets
+        columns = [list(column) for column in zip(*points)]
+        rows = self._probe(weights, columns)
+        k, m = len(self.model.layers[-1].neurons), len(self._squashing)
+        return [(row[:k], row[k:k + m], row[k + m:]) for row in rows]
 
     def _predict(self, points, raw=False):
         """The network's output at each point; P(class 1) for classification unless raw."""
-        outs = self._run_probe(points)[0]
+        outs = [row[0][0] for row in self._run_probe(points)]
         if not raw and self.task == "classification" and self.config.loss == "bce":
             outs = [sigmoid(z) for z in outs]  # logits to P(class 1)
         return outs
@@ -379,19 +330,18 @@ class NetworkSession:
         return bounds
 
     def _digits_field(self):
-        """The held-out digits: each one's predicted class and its probability (the
-        first DIGITS_SHOWN are drawn), the confusion matrix and the accuracy over all of
-        them. The engine's forward pass on at most a quarter of LIMITS["points"]."""
-        from nn.train import predict
-        probabilities = predict(self.model, self.X_test, self.config.loss)
-        predicted = [max(range(len(p)), key=p.__getitem__) for p in probabilities]
+        """The held-out digits: each one's predicted class (the first DIGITS_SHOWN are
+        drawn), the confusion matrix and the accuracy over all of them (at most a
+        quarter of LIMITS["points"], through the batch-compiled network)."""
+        logits = [row[0] for row in self._run_probe(self.X_test)]
+        # the class of the largest logit (softmax keeps the order; ties: the first)
+        predicted = [max(range(len(z)), key=z.__getitem__) for z in logits]
         confusion = [[0] * self.classes for _ in range(self.classes)]
         for truth, guess in zip(self.y_test, predicted):
             confusion[int(truth)][guess] += 1
         right = sum(int(t) == g for t, g in zip(self.y_test, predicted))
         return {"kind": "digits", "shown": min(DIGITS_SHOWN, len(self.X_test)),
                 "predicted": predicted,
-                "probability": [round(p[g], 3) for p, g in zip(probabilities, predicted)],
                 "confusion": confusion, "test_accuracy": right / len(self.X_test),
                 "test_points": len(self.X_test)}
 
@@ -426,17 +376,17 @@ class NetworkSession:
 
     def _saturation(self):
         """For each sigmoid/tanh neuron, the share of the saturation points where its
-        local derivative is below SATURATED (None for other neurons)."""
+        local derivative (the op table's, nn.backprop.activation_slope) is below
+        SATURATED (None for other neurons)."""
         marks = [[None] * len(layer.neurons) for layer in self.model.layers]
-        if self._derivatives is None:
+        if not self._squashing:
             return marks
-        nets = (self._run_probe(self._saturation_points)[1] if self.plane
-                else self._eager_nets(self._saturation_points))
-        _, locals_ = self._derivatives([u for row in nets for u in row])
-        count, points = len(self._squashing), len(self._saturation_points)
+        rows = self._run_probe(self._saturation_points)
         for j, (li, ni) in enumerate(self._squashing):
-            flat = sum(abs(locals_[k * count + j]) < SATURATED for k in range(points))
-            marks[li][ni] = round(flat / points, 3)
+            kind = self.model.layers[li].neurons[ni].activation
+            flat = sum(abs(activation_slope(kind, nets[j], outs[j])[0]) < SATURATED
+                       for _, nets, outs in rows)
+            marks[li][ni] = round(flat / len(rows), 3)
         return marks
 
     def _network(self, saturation):
@@ -446,11 +396,13 @@ class NetworkSession:
             neurons = []
             for ni, neuron in enumerate(layer.neurons):
                 n = len(neuron.w)
-                entry = {"w": [_round(w.data) for w in neuron.w], "b": _round(neuron.b.data),
+                # full floats: json writes them in C, rounding each in Python cost
+                # more than the rest of a digits frame
+                entry = {"w": [w.data for w in neuron.w], "b": neuron.b.data,
                          "saturated": saturation[li][ni]}
                 if grads:
-                    entry["dw"] = [_round(g) for g in grads[k:k + n]]
-                    entry["db"] = _round(grads[k + n])
+                    entry["dw"] = grads[k:k + n]
+                    entry["db"] = grads[k + n]
                 k += n + 1
                 neurons.append(entry)
             layers.append({"activation": layer.neurons[0].activation, "neurons": neurons})

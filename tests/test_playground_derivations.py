@@ -322,12 +322,11 @@ def test_limits_are_what_the_page_is_told():
         NetworkSession({"samples": 501})
 
 
-def test_compiled_steps_keep_the_numbers():
-    """After COMPILE_AFTER full-batch steps the step is compiled: the gradients shown and
-    the derivations still equal torch's."""
-    from playground.network import COMPILE_AFTER
+def test_many_steps_keep_the_numbers():
+    """After many steps of the batch-compiled step, the gradients shown and the
+    derivations still equal torch's."""
     session = NetworkSession({"samples": 60, "hidden": "4,3"})
-    session.train(COMPILE_AFTER + 2)
+    session.train(32)
     _, _, grads, loss = torch_pass(session, session.gradient[0], session.gradient[1])
     assert all(close(a, b, 1e-9, 1e-13) for a, b in zip(session.gradient[2], grads))
     assert close(session.picture()["loss"], loss, 1e-9)
@@ -351,7 +350,6 @@ def test_digits_frame_equals_torch():
         p = torch.softmax(nn.to_torch(session.model)(x), dim=1)
     predicted = p.argmax(dim=1).tolist()
     assert field["kind"] == "digits" and field["predicted"] == predicted
-    assert field["probability"] == [round(p[i, c].item(), 3) for i, c in enumerate(predicted)]
     truth = [int(t) for t in session.y_test]
     assert field["confusion"] == [[sum(1 for t, g in zip(truth, predicted) if (t, g) == (i, j))
                                    for j in range(10)] for i in range(10)]

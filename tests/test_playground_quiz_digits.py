@@ -193,3 +193,27 @@ def test_digits_network(driver, playground):
     assert text(driver, "test-accuracy-value") == f"{100 * accuracy:.1f}%"
     print(f"\ndigits: {first}% -> {accuracy:.0%} held-out in {steps} steps, {seconds:.1f} s")
     driver.save_screenshot("/tmp/playground_digits.png")
+
+
+def test_expression_link_reopens_the_quiz(driver, playground):
+    from urllib.parse import parse_qs, urlsplit
+    open_page(driver, playground, "&tab=expression")
+    box = driver.find_element("id", "expr-text")
+    box.clear()
+    box.send_keys("exp(a)*b")
+    values = driver.find_element("id", "expr-values")
+    values.clear()
+    values.send_keys("a=0.5 b=2")
+    button(driver, "Quiz").click()
+    wait(driver, lambda d: d.find_element("id", "quiz-frame").is_displayed())
+    button(driver, "Link to this expression").click()
+    link = text(driver, "expr-share").split()[0]
+    query = parse_qs(urlsplit(link).query)
+    assert query["tab"] == ["expression"] and query["expr"] == ["exp(a)*b"]
+    assert query["values"] == ["a=0.5 b=2"] and query["quiz"] == ["1"]
+    assert query["token"] == [playground.token]
+    driver.get(link)
+    wait(driver, lambda d: d.execute_script(
+        "return document.body.getAttribute('data-ready') === 'true'"))
+    assert driver.find_element("id", "quiz-frame").is_displayed()
+    assert js(driver, "return window.playground.quiz.text") == "exp(a)*b"

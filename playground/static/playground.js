@@ -111,6 +111,12 @@
     var s = readSettings();
     Object.keys(s).forEach(function (k) { link.set(k, s[k]); });
     link.set("speed", $("speed").value);
+    if ($("tab-expression").getAttribute("aria-selected") === "true") {
+      link.set("tab", "expression");
+      link.set("expr", $("expr-text").value);
+      link.set("values", $("expr-values").value);
+      if (!$("quiz-box").hidden) { link.set("quiz", "1"); link.set("figures", $("quiz-digits").value); }
+    }
     if (params.has("hide")) { link.set("hide", params.get("hide")); }
     return location.origin + location.pathname + "?" + link.toString();
   }
@@ -168,13 +174,18 @@
     $("loss-value").textContent = fmt(frame.loss, 4);
     $("accuracy-value").textContent = frame.accuracy === null ? "–" :
       (100 * frame.accuracy).toFixed(1) + "%";
+    var t0 = performance.now();
     drawField(frame.field);
+    var t1 = performance.now();
     drawCurves();
+    var t2 = performance.now();
     drawNetwork(frame.network);
     var now = performance.now();
+    state.drawTimes = {field: t1 - t0, curves: t2 - t1, network: now - t2};  // ms, last frame
     state.frames.push(now);
     while (state.frames.length && state.frames[0] < now - 1000) { state.frames.shift(); }
     state.fps = state.frames.length;
+    state.frames_drawn = (state.frames_drawn || 0) + 1;
     $("fps").textContent = state.fps;
   }
 
@@ -189,21 +200,36 @@
   // The digits: a grid of held-out images, each framed green (right) or red (wrong)
   // with the network's answer under it; and the confusion matrix beside.
   var COLUMNS = 10, PIXEL = 3.5;
+  // The held-out images never change: drawn once per dataset into a canvas of their own.
+  function digitImages(field) {
+    var X = state.data.X_test;
+    if (state.digitImages && state.digitImages.data === X) { return state.digitImages.canvas; }
+    var canvas = document.createElement("canvas"), size = 8 * PIXEL;
+    canvas.width = size * field.shown; canvas.height = size;
+    var ctx = canvas.getContext("2d");
+    for (var k = 0; k < field.shown; k++) {
+      for (var p = 0; p < 64; p++) {
+        var shade = Math.round(255 * (1 - Math.max(0, Math.min(1, X[k][p]))));
+        ctx.fillStyle = "rgb(" + shade + "," + shade + "," + shade + ")";
+        ctx.fillRect(k * size + (p % 8) * PIXEL, Math.floor(p / 8) * PIXEL, PIXEL, PIXEL);
+      }
+    }
+    state.digitImages = {data: X, canvas: canvas};
+    return canvas;
+  }
+
   function drawDigits(field) {
     var canvas = $("boundary"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
-    var X = state.data.X_test, y = state.data.y_test, rows = Math.ceil(field.shown / COLUMNS);
-    var cw = W / COLUMNS, ch = H / Math.max(rows, 1), size = 8 * PIXEL;
+    var y = state.data.y_test, rows = Math.ceil(field.shown / COLUMNS);
+    var cw = W / COLUMNS, ch = H / Math.max(rows, 1), size = 8 * PIXEL, images = digitImages(field);
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, W, H);
     ctx.font = "bold 12px sans-serif";
     ctx.textAlign = "center";
+    ctx.imageSmoothingEnabled = false;
     for (var k = 0; k < field.shown; k++) {
       var left = (k % COLUMNS) * cw + (cw - size) / 2, top = Math.floor(k / COLUMNS) * ch + 4;
-      for (var p = 0; p < 64; p++) {
-        var shade = Math.round(255 * (1 - Math.max(0, Math.min(1, X[k][p]))));
-        ctx.fillStyle = "rgb(" + shade + "," + shade + "," + shade + ")";
-        ctx.fillRect(left + (p % 8) * PIXEL, top + Math.floor(p / 8) * PIXEL, PIXEL, PIXEL);
-      }
+      ctx.drawImage(images, k * size, 0, size, size, left, top, size, size);
       var right = field.predicted[k] === y[k];
       ctx.strokeStyle = right ? "#2ca02c" : "#d62728";
       ctx.lineWidth = 2;
@@ -335,22 +361,29 @@
   // The picture is built once per network shape and then updated in place each frame:
   // creating a thousand elements per frame is slow, and a weight focused from the
   // keyboard would lose its focus at every frame while playing.
-  var drawn = {shape: null, els: {}, edges: null, nodes: null};
+  var drawn = {shape: null, els: {}, edges: null, nodes: null, labelled: 0, labels: true};
   function put(id, name, attrs, parent, label) {
-    var e = drawn.els[id];
-    if (!e) {
+    var e = drawn.els[id], created = !e;
+    if (created) {
       e = el(name, attrs, parent);
       drawn.els[id] = e;
-      if (label !== undefined) { e.titleElement = el("title", {}, e); }
+      e.shown = {};
+      Object.keys(attrs).forEach(function (k) { e.shown[k] = String(attrs[k]); });
+      if (label) { e.titleElement = el("title", {}, e); }
     } else {
-      Object.keys(attrs).forEach(function (k) {
+      for (var k in attrs) {
         var v = String(attrs[k]);
-        if (e.getAttribute(k) !== v) { e.setAttribute(k, v); }
-      });
+        if (e.shown[k] !== v) { e.setAttribute(k, v); e.shown[k] = v; }
+      }
     }
-    if (label !== undefined && e.titleElement.textContent !== label) {
-      e.titleElement.textContent = label;
-      e.setAttribute("aria-label", label);
+    // Names and tooltips carry the numbers; while playing they are renewed once a
+    // second, not every frame (a thousand text changes a frame slowed digits to 5/s).
+    if (label && (created || drawn.labels)) {
+      var text = label();
+      if (e.titleElement.textContent !== text) {
+        e.titleElement.textContent = text;
+        e.setAttribute("aria-label", text);
+      }
     }
     return e;
   }
@@ -371,7 +404,9 @@
       drawn.nodes = el("g", {"class": "nodes"}, svg);
       svg.setAttribute("height", H);
     }
-    var edges = drawn.edges, nodes = drawn.nodes;
+    var edges = drawn.edges, nodes = drawn.nodes, now = performance.now();
+    drawn.labels = !state.playing || now - drawn.labelled > 1000;
+    if (drawn.labels) { drawn.labelled = now; }
     var pos = function (c, i) {
       var n = image && c === 0 ? 1 : columns[c], x = 40 + c * (W - 80) / (columns.length - 1);
       return [x, H / 2 + (i - (n - 1) / 2) * Math.min(40, (H - 50) / n)];
@@ -399,7 +434,7 @@
             stroke: v >= 0 ? "#0877bd" : "#f59322",
             "stroke-width": (0.6 + 5 * Math.abs(v) / biggest).toFixed(2),
             tabindex: 0, role: "button"
-          }, edges, weightLabel(li, si, ni, w, g));
+          }, edges, function () { return weightLabel(li, si, ni, w, g); });
         });
         drawNeuron(layer, li, n, ni, to, nodes);
       });
@@ -445,22 +480,24 @@
         "class": "weight", "data-layer": 1, "data-neuron": ni + 1, "data-source": si + 1,
         fill: v >= 0 ? "rgba(8, 119, 189, " + (0.1 + 0.9 * a).toFixed(2) + ")" :
                        "rgba(245, 147, 34, " + (0.1 + 0.9 * a).toFixed(2) + ")",
-        tabindex: 0, role: "button"}, group, weightLabel(0, si, ni, w, g));
+        tabindex: 0, role: "button"}, group, function () { return weightLabel(0, si, ni, w, g); });
     });
   }
 
   function drawNeuron(layer, li, n, ni, to, nodes) {
     put("b" + li + "," + ni, "rect", {x: to[0] - 4, y: to[1] + 13, width: 8, height: 8, "class": "bias",
       "data-layer": li + 1, "data-neuron": ni + 1, "data-source": 0, tabindex: 0, role: "button",
-      fill: n.b >= 0 ? "#0877bd" : "#f59322"}, nodes,
-      "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
-        (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4)));
+      fill: n.b >= 0 ? "#0877bd" : "#f59322"}, nodes, function () {
+        return "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
+          (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4));
+      });
     var saturated = n.saturated !== null && n.saturated >= 0.5;
     put("n" + li + "," + ni, "circle", {cx: to[0], cy: to[1], r: 11,
       "class": "neuron" + (saturated ? " saturated" : ""),
-      "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button"}, nodes,
-      "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
-        (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points"));
+      "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button"}, nodes, function () {
+        return "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
+          (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points");
+      });
   }
 
   function derivationBox(title) {
@@ -818,6 +855,11 @@
       if ($("expr-go").hidden) { quiz(); } else { differentiate(); }
     });
     $("expr-quiz").addEventListener("click", quiz);
+    $("expr-link").addEventListener("click", function () {
+      $("expr-share").textContent = shareLink() + "  (add &hide=differentiate,network-tab " +
+        "for a quiz the class cannot skip)";
+      $("expr-share").hidden = false;
+    });
     $("expr-prev").addEventListener("click", function () { exprGo(state.exprStep - 1); });
     $("expr-next").addEventListener("click", function () { exprGo(state.exprStep + 1); });
     $("expr-reset").addEventListener("click", function () { exprGo(0); });
