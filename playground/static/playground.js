@@ -411,18 +411,22 @@
       var n = image && c === 0 ? 1 : columns[c], x = 40 + c * (W - 80) / (columns.length - 1);
       return [x, H / 2 + (i - (n - 1) / 2) * Math.min(40, (H - 50) / n)];
     };
-    var biggest = 1e-12;
-    net.layers.forEach(function (layer) {
+    // Line widths and shades are relative to the largest; the pixel pictures to the
+    // largest of the first layer's own (smaller than the later layers': they would fade).
+    var largest = [];
+    net.layers.forEach(function (layer, li) {
+      largest[li] = 1e-12;
       layer.neurons.forEach(function (n) {
         var values = view === "weights" ? n.w : (n.dw || []);
-        values.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); });
+        values.forEach(function (v) { largest[li] = Math.max(largest[li], Math.abs(v)); });
       });
     });
+    var biggest = Math.max.apply(null, largest.slice(image ? 1 : 0));
     net.layers.forEach(function (layer, li) {
       layer.neurons.forEach(function (n, ni) {
         var to = pos(li + 1, ni);
         if (image && li === 0) {
-          drawWeightPicture(n, ni, to, pos(0, 0), view, biggest, edges, nodes);
+          drawWeightPicture(n, ni, to, pos(0, 0), view, largest[0], edges, nodes);
           return drawNeuron(layer, li, n, ni, to, nodes);
         }
         n.w.forEach(function (w, si) {
