@@ -1,4 +1,4 @@
-"""`chainrule train DATASET`: train an MLP with the engine and write what came of it.
+"""`chainrule train DATASET`: train an MLP and write what came of it.
 
 The loop, its configuration and evaluation are nn/train.py, the pictures
 visualize/plots.py; this module is the command line around them: arguments (their
@@ -35,6 +35,8 @@ examples:
   chainrule train spiral --hidden 16,16 --epochs 500   wider tanh layers, fewer epochs
   chainrule train sine --activation tanh --hidden 16 --epochs 1000   1-D regression
   chainrule train digits       8x8 handwritten digits, 64-25-10, held-out test split
+  chainrule train moons --samples 10000        10,000 points, full batch, in seconds
+  chainrule train moons --engine eager --epochs 5   every example's graph, backward()
 
 defaults per dataset (the 2-D sets reach >= 95% training accuracy, digits >= 95%
 test accuracy; measured in docs/training.md):
@@ -48,7 +50,7 @@ misclassified.png for digits. Ctrl-C stops training and saves what was learned s
 
 
 def register(subparsers):
-    from nn.train import HIDDEN_ACTIVATIONS, LOSSES
+    from nn.train import ENGINES, HIDDEN_ACTIVATIONS, LOSSES
 
     parser = subparsers.add_parser(
         "train", help="train an MLP on a small dataset; write model, metrics, pictures",
@@ -85,6 +87,15 @@ def register(subparsers):
                         help="dataset size (default 200; 100 for sine; all 1797 digits)")
     parser.add_argument("--noise", type=_noise, default=None,
                         help="std of the noise added to the data (default per dataset)")
+    parser.add_argument("--engine", type=_choice("engine", ENGINES), default="batch",
+                        help="batch (default): one sample's graph compiled for the whole "
+                             "batch, run with numpy (or the compiled code per sample "
+                             "without numpy); eager: the engine builds every example's "
+                             "graph and calls backward(), the same numbers, far slower")
+    parser.add_argument("--threads", type=positive_int, default=1, metavar="N",
+                        help="threads for numpy's matrix products (default 1: these "
+                             "matrices are small, and threads waiting for a busy core "
+                             "cost more than they give; see docs/speed.md)")
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="output folder, made if needed, replaced whole by the new "
                              "run (default runs/DATASET)")
@@ -190,6 +201,9 @@ def _run(args):
     from nn import train as training  # here, so `chainrule --help` need not load it
     from nn.datasets import MissingExtraError
 
+    # before anything loads numpy: its BLAS reads the thread count when it loads
+    training.set_blas_threads(args.threads)
+
     out = os.path.join("runs", args.dataset) if args.out is None else args.out
     config = training.TrainConfig(
         dataset=args.dataset, hidden=args.hidden, activation=args.activation,
@@ -198,8 +212,8 @@ def _run(args):
     try:
         config = config.resolved()
         _check_out(out)
-        training.check_memory(config)
-        trainer = training.Trainer(config)
+        training.check_memory(config, engine=args.engine)
+        trainer = training.Trainer(config, make_step=training.STEPS[args.engine])
     except (ValueError, _Refused, MissingExtraError) as error:
         return fail(str(error))
     except MemoryError:

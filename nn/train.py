@@ -28,6 +28,7 @@ import math
 import random
 import sys
 import time
+import weakref
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Optional
 
@@ -41,7 +42,9 @@ from .losses import bce_with_logits, mse_loss
 from .optim import SGD
 
 __all__ = ["TrainConfig", "TrainResult", "Trainer", "StepReport", "LOSSES", "Loss",
-           "HIDDEN_ACTIVATIONS", "default_lr", "engine_step", "compiled_step", "train",
+           "HIDDEN_ACTIVATIONS", "default_lr", "engine_step", "compiled_step", "batch_step",
+           "batch_predictor", "STEPS", "ENGINES", "set_blas_threads",
+           "BLAS_THREAD_VARIABLES", "EVALUATION_CHUNK", "train",
            "evaluate", "predict", "metrics", "write_run", "estimate_memory",
            "available_memory", "TooLargeError", "check_memory",
            "build_model", "architecture", "RUN_FILES"]
@@ -212,16 +215,25 @@ def _generator_defaults(dataset):
 # -------------------------------------------------------------------- memory
 # Bytes the engine holds per graph node and per edge (a parent reference and its local
 # derivative), measured by peak RSS on CPython 3.11: eager graphs (engine_step) ~24 bytes
-# an edge and ~200 a node; compile() (full batch) ~3,500 bytes an edge for its source
-# text, AST and code object. A margin on top: the estimate should refuse what cannot fit,
-# not be exact. A data point is a list of floats (~56 + 32 per coordinate).
+# an edge and ~200 a node; compile() (straight-line code, the batch compile without
+# numpy) ~3,500 bytes an edge for its source text, AST and code object. A margin on
+# top: the estimate should refuse what cannot fit, not be exact. A data point is a list
+# of floats (~56 + 32 per coordinate).
 _BYTES_PER_NODE = 260
 _BYTES_PER_EDGE = 32
 _BYTES_PER_COMPILED_EDGE = 4000
-# Full-batch training compiles its graph only up to this many edges (~1 GB, a minute
-# of compiling); a larger full batch runs through the eager engine instead.
-COMPILE_EDGE_LIMIT = 250_000
+# The batch compile with numpy holds, per example of a batch, a handful of float64
+# arrays per neuron (its net input and activation, their gradients, a temporary) and
+# per input (the batch, stacked); cross-entropy adds a few per class. Measured: see
+# tests/test_train_batch.py (the estimate covers the peak RSS of large runs).
+_ARRAYS_PER_NEURON = 6
+_ARRAYS_PER_INPUT = 3
+_ARRAYS_PER_CLASS = 8
+# ...and, per parameter, the compile's bookkeeping (where each weight sits, which node
+# uses it) and the parameters and gradients as arrays and lists: measured ~750 bytes.
+_BYTES_PER_COMPILED_PARAMETER = 800
 _SAFETY = 0.8                   # use at most this share of what is available
+ENGINES = ("batch", "eager")    # the step functions estimate_memory knows (STEPS)
 
 
 def _sizes(config):
@@ -247,16 +259,40 @@ def _batch(config):
                                                                 config.samples)
 
 
-def estimate_memory(config) -> int:
-    """Bytes training with this (resolved) config will need at its peak, roughly."""
+def _has_numpy():
+    import importlib.util
+    try:
+        return importlib.util.find_spec("numpy") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def estimate_memory(config, engine="batch") -> int:
+    """Bytes training with this (resolved) config will need at its peak, roughly.
+
+    engine: "batch" (the default step, batch_step: one sample's graph, and arrays of
+    examples x layer width over a batch) or "eager" (engine_step: a graph per example)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of: {', '.join(ENGINES)}")
     sizes = _sizes(config)
     parameters = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     batch = _batch(config)
     nodes, edges = _graph_size(sizes)
-    compiled = _batch(config) == config.samples and batch * edges <= COMPILE_EDGE_LIMIT
-    per_edge = _BYTES_PER_COMPILED_EDGE if compiled else _BYTES_PER_EDGE
-    graph = batch * (nodes * _BYTES_PER_NODE + edges * per_edge)
     dataset = config.samples * (120 + 32 * sizes[0])
+    if engine == "eager":
+        graph = batch * (nodes * _BYTES_PER_NODE + edges * _BYTES_PER_EDGE)
+    elif _has_numpy():
+        # evaluation runs the compile over up to EVALUATION_CHUNK examples at once
+        rows = max(batch, min(config.samples, EVALUATION_CHUNK))
+        width = _ARRAYS_PER_INPUT * sizes[0] + _ARRAYS_PER_NEURON * sum(sizes[1:]) + \
+            (_ARRAYS_PER_CLASS * sizes[-1] if sizes[-1] > 1 else 0)
+        graph = nodes * _BYTES_PER_NODE + edges * _BYTES_PER_EDGE + 8 * rows * width + \
+            parameters * _BYTES_PER_COMPILED_PARAMETER
+        dataset += 8 * config.samples * (sizes[0] + 1)  # the data again, as arrays
+    else:
+        # one sample's compiled code, and each example's gradients until they are added
+        graph = nodes * _BYTES_PER_NODE + edges * (_BYTES_PER_EDGE + _BYTES_PER_COMPILED_EDGE) \
+            + batch * (parameters + sizes[-1]) * 32
     return parameters * _BYTES_PER_NODE + graph + dataset
 
 
@@ -303,24 +339,27 @@ def _address_space_bytes():
         return 0
 
 
-def check_memory(config, available=None):
-    """Raise TooLargeError, saying what would fit, if `config` cannot fit in memory."""
+def check_memory(config, available=None, engine="batch"):
+    """Raise TooLargeError, saying what would fit, if `config` cannot fit in memory
+    (trained with `engine`: see estimate_memory)."""
     available = available_memory() if available is None else available
     budget = int(available * _SAFETY)
-    need = estimate_memory(config)
+    need = estimate_memory(config, engine)
     if need <= budget:
         return
     advice = []
     batch = _batch(config)
     for smaller in (1000, 100, 20, 10, 1):
-        if smaller < batch and estimate_memory(_replace(config, batch_size=smaller)) <= budget:
+        if smaller < batch and \
+                estimate_memory(_replace(config, batch_size=smaller), engine) <= budget:
             advice.append(f"--batch-size {smaller}")
             break
     widest = _largest_fitting(lambda h: _replace(config, hidden=(h,) * len(config.hidden)),
-                              max(config.hidden), budget)
+                              max(config.hidden), budget, engine)
     if widest:
         advice.append(f"--hidden {','.join([str(widest)] * len(config.hidden))}")
-    most = _largest_fitting(lambda n: _replace(config, samples=n), config.samples, budget)
+    most = _largest_fitting(lambda n: _replace(config, samples=n), config.samples, budget,
+                            engine)
     if most:
         advice.append(f"--samples {most}")
     hint = ("; what fits: " + " or ".join(advice)) if advice else \
@@ -337,12 +376,12 @@ def _replace(config, **changes):
     return TrainConfig(**values)
 
 
-def _largest_fitting(make, upper, budget):
+def _largest_fitting(make, upper, budget, engine):
     """The largest n < upper (>= 1) with estimate_memory(make(n)) <= budget, or None."""
     lo, hi = 0, upper
     while lo + 1 < hi:
         mid = (lo + hi) // 2
-        if estimate_memory(make(mid)) <= budget:
+        if estimate_memory(make(mid), engine) <= budget:
             lo = mid
         else:
             hi = mid
@@ -563,10 +602,47 @@ def batch_step(model, loss_name):
         return loss, outputs
 
     step.takes_arrays = compiled.np is not None
+    step.batch_loss = compiled  # the Trainer evaluates with it too: one compile per run
     return step
 
 
 STEPS = {"batch": batch_step, "eager": engine_step}  # `chainrule train --engine`
+
+
+# ------------------------------------------------------------------- threads
+# The variables the BLAS libraries numpy may be built with read when they load: OpenBLAS
+# (numpy's wheels) reads OPENBLAS_NUM_THREADS, then OMP_NUM_THREADS; MKL reads
+# MKL_NUM_THREADS; BLIS and Apple's Accelerate their own.
+BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                         "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def set_blas_threads(threads=1):
+    """Make numpy's BLAS (its matrix products) use `threads` threads in this process.
+
+    Before numpy is imported this sets the variables above, which the library reads
+    when it loads (and child processes inherit); once numpy is loaded only threadpoolctl
+    can change it, if installed. Returns "environment", "threadpoolctl", or None when
+    numpy is loaded and threadpoolctl is missing (nothing changed).
+
+    Why one thread by default: the matrices of these networks are small (a batch x a
+    few dozen neurons), so a product takes microseconds, less than it takes to wake
+    other threads; on a busy machine (2 cores shared here) a threaded BLAS spins and
+    waits for cores, and one step was measured 250 x slower than on one thread.
+    """
+    if not _is_int(threads) or threads < 1:
+        raise ValueError(f"threads must be an int >= 1, got {_short(threads)}")
+    if "numpy" not in sys.modules:
+        import os
+        for name in BLAS_THREAD_VARIABLES:
+            os.environ[name] = str(threads)
+        return "environment"
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    threadpool_limits(limits=threads, user_api="blas")
+    return "threadpoolctl"
 
 
 # ---------------------------------------------------------------- predictions
@@ -577,7 +653,18 @@ def predict(model, points, loss_name):
     compiled network for many calls.)"""
     if not len(points):
         return []
-    return batch_predictor(model, loss_name)(points)
+    try:
+        cached = _PREDICTORS.setdefault(model, {})
+    except TypeError:  # a model that cannot be weakly referenced: compile anew
+        cached = {}
+    if loss_name not in cached:
+        cached[loss_name] = batch_predictor(model, loss_name)
+    return cached[loss_name](points)
+
+
+# predict()'s compiled predictors, kept while their model lives: the pictures of a run
+# call predict several times, and a wide network's compile costs seconds and memory.
+_PREDICTORS = weakref.WeakKeyDictionary()
 
 
 def _as_predictions(outs, loss_name):
@@ -708,7 +795,8 @@ class Trainer:
             np = _numpy()
             self._arrays = (np.asarray(self.X, dtype=np.float64),
                             np.asarray(self.y, dtype=np.float64))
-        self._evaluator = None  # the batch compile evaluate() uses, made when first needed
+        # the batch compile evaluate() uses: the step's own, or one made when first needed
+        self._evaluator = getattr(self._step, "batch_loss", None)
         self.optimizer = SGD(self.model.parameters(), self.config.lr)
         self._order_rng = random.Random(self.config.seed)  # its own stream: batch order only
         self._order = list(range(n))

@@ -238,3 +238,134 @@ def test_no_numpy_the_scalar_loop_and_big_logits_are_finite():
         loss, _ = step(X, y)
         assert math.isfinite(loss) and abs(loss - want) <= 1e-12 * abs(want)
         assert_vectors_close([p.grad for p in model.parameters()], ref)
+
+
+# ------------------------------------------------------------------------ memory
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+
+from nn.train import TooLargeError, check_memory, estimate_memory  # noqa: E402
+
+_MEASURE = """
+import sys
+import numpy
+
+
+def peak_bytes():  # VmHWM: this process's own peak (ru_maxrss carries the parent's over exec)
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+
+from nn.train import Trainer, TrainConfig, estimate_memory
+dataset, hidden, samples, batch = sys.argv[1:]
+config = TrainConfig(dataset=dataset, hidden=tuple(map(int, hidden.split(","))),
+                     samples=int(samples),
+                     batch_size=None if batch == "full" else int(batch)).resolved()
+base = peak_bytes()
+trainer = Trainer(config)
+trainer.step(); trainer.step(); trainer.evaluate()
+peak = peak_bytes()
+print(peak - base, estimate_memory(config))
+"""
+
+
+@pytest.mark.parametrize("args", [("moons", "300,300", "5000", "full"),
+                                  ("moons", "8,8", "200000", "full"),
+                                  ("spiral", "64,64", "100000", "1000")])
+def test_the_batch_estimate_covers_the_measured_peak(args):
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux's /proc to read a process's peak memory")
+    """Peak RSS of building the Trainer, two steps and an evaluation (a fresh process):
+    the estimate covers it and is not wildly above it (measured: 141/237, 166/204 and
+    47/49 MB)."""
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    measured, estimate = map(int, proc.stdout.split())
+    assert measured <= estimate <= 3 * measured + (20 << 20), (measured, estimate)
+
+
+def test_what_the_engine_could_not_fit_the_batch_compile_can():
+    """A batch compile's memory is arrays of batch x width and one sample's graph, not a
+    graph per example: 1000,1000 hidden units on 200 points needed ~13 GB eagerly."""
+    config = TrainConfig(dataset="moons", hidden=(1000, 1000)).resolved()
+    check_memory(config, available=4 << 30)  # fits
+    with pytest.raises(TooLargeError):
+        check_memory(config, available=4 << 30, engine="eager")
+    assert estimate_memory(TrainConfig(dataset="moons", samples=10000).resolved()) < 50 << 20
+
+
+def test_what_cannot_fit_in_a_batch_compile_is_refused_with_advice_that_fits():
+    config = TrainConfig(dataset="moons", hidden=(3000, 3000)).resolved()
+    budget = 2 << 30
+    with pytest.raises(TooLargeError, match=r"what fits: --hidden \d+,\d+$") as caught:
+        check_memory(config, available=budget)
+    width = int(str(caught.value).split("--hidden ")[1].split(",")[0])
+    check_memory(TrainConfig(dataset="moons", hidden=(width, width)).resolved(),
+                 available=budget)
+    with pytest.raises(ValueError, match="unknown engine 'torch'; use one of: batch, eager"):
+        estimate_memory(config, "torch")
+
+
+# ---------------------------------------------------------- threads and --engine
+_THREADS = """
+import sys
+from nn.train import set_blas_threads
+how = set_blas_threads(int(sys.argv[1]))
+import numpy
+numpy.ones((50, 50)) @ numpy.ones((50, 50))
+from threadpoolctl import threadpool_info
+print(how, sorted({pool["num_threads"] for pool in threadpool_info()
+                   if pool["user_api"] == "blas"}))
+"""
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_blas_thread_count_is_set_before_numpy_loads(threads):
+    pytest.importorskip("threadpoolctl")
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    proc = subprocess.run([sys.executable, "-c", _THREADS, str(threads)], capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split(" ", 1) == ["environment", f"[{threads}]\n"]
+
+
+_CLI_THREADS = """
+import sys
+from chainrule.cli import main
+status = main(sys.argv[1:])
+from threadpoolctl import threadpool_info
+print(status, sorted({pool["num_threads"] for pool in threadpool_info()
+                      if pool["user_api"] == "blas"}))
+"""
+
+
+def test_chainrule_train_runs_on_one_blas_thread_unless_asked(tmp_path):
+    pytest.importorskip("threadpoolctl")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")
+    small = ["train", "xor", "--samples", "20", "--epochs", "2"]
+    for extra, want in (([], 1), (["--threads", "2"], 2)):
+        proc = subprocess.run([sys.executable, "-c", _CLI_THREADS, *small, *extra, "--out",
+                               str(tmp_path / f"run{want}")], capture_output=True, text=True,
+                              timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.splitlines()[-1] == f"0 [{want}]"
+
+
+def test_engine_eager_trains_the_same_model(tmp_path):
+    from conftest import run_cli
+    small = ["train", "circles", "--samples", "30", "--epochs", "20", "--batch-size", "7"]
+    weights = {}
+    for engine in ("batch", "eager"):
+        status, _, stderr = run_cli([*small, "--engine", engine, "--out",
+                                     str(tmp_path / engine)])
+        assert status == 0, stderr
+        model = json.loads((tmp_path / engine / "model.json").read_text())
+        weights[engine] = [w for layer in model["layers"] for row in layer["weights"]
+                           for w in row] + [b for layer in model["layers"]
+                                            for b in layer["biases"]]
+    assert_vectors_close(weights["batch"], weights["eager"], rel=1e-10)
+    status, _, stderr = run_cli([*small, "--engine", "torch", "--out", str(tmp_path / "x")])
+    assert status == 2 and "unknown engine 'torch'; use one of: batch, eager" in stderr
