@@ -22,8 +22,10 @@ from nn.train import LOSSES, TrainConfig, build_model
 from test_browser import _need_browser
 from test_playground_server import Playground, playground  # noqa: F401 (fixture)
 
-SCREENSHOT = "/tmp/playground.png"
-FIGURES = "/tmp/playground_browser_figures.json"
+# Where the screenshot (docs/playground.png is one) and the measured figures go; several
+# checkouts on one machine each set their own.
+SCREENSHOT = os.environ.get("PLAYGROUND_SCREENSHOT", "/tmp/playground.png")
+FIGURES = os.environ.get("PLAYGROUND_FIGURES", "/tmp/playground_browser_figures.json")
 
 
 @pytest.fixture(scope="module")

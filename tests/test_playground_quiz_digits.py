@@ -73,6 +73,10 @@ def test_quiz_marks_as_chainrule_quiz_does(driver, playground, expression, value
         assert driver.find_element("id", "quiz-score").text == f"score 0 / {len(steps)}"
         driver.find_element("id", "next").click()
         step = steps[0]
+        # the edge's label is the local derivative asked for: hidden until answered
+        labels = "return Array.from(document.querySelectorAll('g.edge.active text'))" \
+                 ".map(t => getComputedStyle(t).visibility)"
+        assert set(driver.execute_script(labels)) == {"hidden"}
         wrong_grad = "12345"
         checked = 0
         for typed in candidates(step.local, figures) + (["9/32", "0.2812", "0.2813"]
@@ -92,6 +96,7 @@ def test_quiz_marks_as_chainrule_quiz_does(driver, playground, expression, value
         assert type_answers(driver, format_number(step.local, figures), off)[1] == "wrong"
         # Answer every step right: the score counts first tries (the first step took many).
         assert type_answers(driver, format_number(step.local, figures), more) == ["right", "right"]
+        assert set(driver.execute_script(labels)) == {"visible"}
         for step in steps[1:]:
             driver.find_element("id", "next").click()
             type_answers(driver, format_number(step.local, figures),
