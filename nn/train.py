@@ -13,10 +13,14 @@ writes model.json, metrics.json and the pictures into the folder `out`, atomical
 whole (the folder holds the complete old run or the complete new one).
 
 All the calculus happens in one *step function*, `step(X, y) -> (loss, outputs)`, which
-must leave d loss / d p in `p.grad` for every parameter p; `engine_step` builds it from
-the engine (forward, `backward()`), `compiled_step` replays the same graph as
-straight-line Python (full batch). Everything is seeded: the same `TrainConfig` gives
-the same model and metrics, bit for bit (only the wall time differs).
+must leave d loss / d p in `p.grad` for every parameter p. `batch_step` (the default)
+compiles the graph of one example once and runs it over each batch with numpy
+(autograd_core's batch compile); `engine_step` builds every example's graph with the
+engine and calls `backward()` (the reference: the same numbers to 1e-12 relative);
+`compiled_step` replays one batch's whole graph as straight-line Python.
+`batch_predictor(model)` is the network alone over many points at once. Everything is
+seeded: the same `TrainConfig` gives the same model and metrics, bit for bit (only the
+wall time differs).
 
 Every default (layer sizes, activation, learning rate, epochs, batch size) comes from
 the dataset's row in `nn.datasets.DATASETS`; the losses are the table `LOSSES` below.
@@ -778,7 +782,7 @@ class Trainer:
     def __init__(self, config, make_step=None, check_fits=False):
         self.config = config.resolved()
         if check_fits:
-            check_memory(self.config)
+            check_memory(self.config, engine="eager" if make_step is engine_step else "batch")
         data = DATASETS[self.config.dataset]
         self.task = data.task
         X, y = load_dataset(self.config.dataset, n=self.config.samples,
@@ -905,8 +909,7 @@ def build_model(config, nin):
 def train(config, on_epoch=None, make_step=None):
     """Train as `config` says; on_epoch(epoch, loss, accuracy) is called after each epoch.
 
-    make_step: engine_step, compiled_step, or None for compiled_step when training is
-    full-batch (one graph shape, compiled once) and engine_step for mini-batches.
+    make_step: batch_step (None: the default), engine_step or compiled_step.
 
     Raises ValueError for a bad config, and ArithmeticError (OverflowError, ...) when
     the training diverges.

@@ -325,6 +325,8 @@ print(how, sorted({pool["num_threads"] for pool in threadpool_info()
 @pytest.mark.parametrize("threads", [1, 2])
 def test_the_blas_thread_count_is_set_before_numpy_loads(threads):
     pytest.importorskip("threadpoolctl")
+    if threads > (os.cpu_count() or 1):
+        pytest.skip("OpenBLAS uses at most one thread per core")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     proc = subprocess.run([sys.executable, "-c", _THREADS, str(threads)], capture_output=True,
                           text=True, timeout=120, env=env)
@@ -346,7 +348,8 @@ def test_chainrule_train_runs_on_one_blas_thread_unless_asked(tmp_path):
     pytest.importorskip("threadpoolctl")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2")
     small = ["train", "xor", "--samples", "20", "--epochs", "2"]
-    for extra, want in (([], 1), (["--threads", "2"], 2)):
+    asked = [([], 1)] + ([(["--threads", "2"], 2)] if (os.cpu_count() or 1) >= 2 else [])
+    for extra, want in asked:
         proc = subprocess.run([sys.executable, "-c", _CLI_THREADS, *small, *extra, "--out",
                                str(tmp_path / f"run{want}")], capture_output=True, text=True,
                               timeout=300, env=env)

@@ -24,14 +24,18 @@ def command(*args):
     return [sys.executable, "-m", "chainrule", "train", *args]
 
 
-# `chainrule train` from the moment its run begins (`ready` appears): a signal during the
-# interpreter's start-up and argument parsing is Python's and chainrule.cli's to handle.
+# `chainrule train` from the moment its run begins (`ready` appears) until it returns: a
+# signal during the interpreter's start-up and argument parsing, or while it exits after
+# the run has answered, is Python's and chainrule.cli's to handle (console() ignores a
+# Ctrl-C once answered); training now ends sooner, so some delays land in that exit.
 _STARTED = """
-import sys
+import signal, sys
 from chainrule.cli import build_parser
 args = build_parser().parse_args(sys.argv[2:])
 open(sys.argv[1], "w").close()
-sys.exit(args.run(args))
+status = args.run(args)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+sys.exit(status)
 """
 
 
