@@ -69,6 +69,10 @@ def _bind(host, port):
 
 
 def run(args) -> int:
+    # The tabs' training runs numpy's BLAS on small matrices: one thread each, as
+    # `chainrule train` does (a threaded BLAS on a busy machine made a step 250 x slower).
+    from nn.train import set_blas_threads
+    set_blas_threads(1)
     try:
         import uvicorn
         from playground.server import create_app

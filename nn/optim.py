@@ -4,6 +4,11 @@ Each follows PyTorch's update exactly (torch.optim.SGD, SGD(momentum=...), Adam)
 model trained here and one trained in torch float64 from the same weights stay equal
 step for step. Every step is all-or-nothing: if any new parameter (or state) would not
 be a finite number, nothing changes and OverflowError says which parameter diverged.
+
+`state_dict()` is an optimiser's settings and running state (momentum's velocity, Adam's
+averages and step count) as JSON-ready numbers; `load_state_dict(state)` puts them back,
+so training resumed from a saved model and its optimiser state continues exactly as the
+uninterrupted run (a model file alone restarts momentum and Adam from zero).
 """
 
 from __future__ import annotations
@@ -71,6 +76,63 @@ class _Optimizer:
         for p in self.params:
             p.grad = 0.0
 
+    # What state_dict() holds besides "optimizer": hyperparameters, then running state.
+    _settings = ("lr",)
+    _running = ()
+
+    def state_dict(self) -> dict:
+        """{"optimizer": its name in OPTIMIZERS, the hyperparameters, the running state}:
+        plain numbers and lists of them, ready for json.dump."""
+        state = {"optimizer": _NAMES[type(self)]}
+        for name in self._settings + self._running:
+            value = getattr(self, name)
+            state[name] = list(value) if isinstance(value, (list, tuple)) else value
+        return state
+
+    def load_state_dict(self, state) -> None:
+        """Restore what state_dict() gave (for the same parameters, in the same order).
+        Everything is checked first: a state that does not fit changes nothing and
+        raises ValueError saying what is wrong."""
+        name, kind = type(self).__name__, _NAMES[type(self)]
+        if not isinstance(state, dict):
+            raise ValueError(f"{name}: the optimiser state must be a dict from "
+                             f"state_dict(), got {type(state).__name__}")
+        if state.get("optimizer") != kind:
+            raise ValueError(f"{name}: this optimiser state is for "
+                             f"{state.get('optimizer')!r}, not {kind!r}")
+        missing = [k for k in self._settings + self._running if k not in state]
+        if missing:
+            raise ValueError(f"{name}: the optimiser state has no {missing[0]!r}")
+        checked = {}
+        probe = type(self).__new__(type(self))  # the constructor's checks, on a scratch copy
+        try:
+            probe._check_settings(**{k: state[k] for k in self._settings})
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}: the optimiser state's settings are wrong: "
+                             f"{error}") from None
+        for k in self._settings:
+            checked[k] = getattr(probe, k)
+        for k in self._running:
+            checked[k] = self._check_running(k, state[k])
+        for k, value in checked.items():
+            setattr(self, k, value)
+
+    def _check_settings(self, lr):
+        self.lr = _number(type(self).__name__, lr, "lr must be a positive finite number",
+                          0.0, None)
+
+    def _check_running(self, key, value):
+        name, n = type(self).__name__, len(self.params)
+        if not isinstance(value, list) or len(value) != n:
+            size = len(value) if isinstance(value, list) else type(value).__name__
+            raise ValueError(f"{name}: the optimiser state's {key!r} must be a list of "
+                             f"{n} numbers (one per parameter), got {size}")
+        for x in value:
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                raise ValueError(f"{name}: the optimiser state's {key!r} holds {x!r}, "
+                                 "not a finite number")
+        return [float(x) for x in value]
+
 
 class SGD(_Optimizer):
     """w <- w - lr * dC/dw (torch.optim.SGD with no momentum)."""
@@ -87,11 +149,19 @@ class Momentum(_Optimizer):
         w <- w - lr * v
     """
 
+    _settings = ("lr", "momentum")
+    _running = ("velocity",)
+
     def __init__(self, params, lr, momentum=0.9):
         super().__init__(params, lr)
         self.momentum = _number("Momentum", momentum, "momentum must lie in [0, 1)", 0.0, 1.0,
                                 lo_open=False)
         self.velocity = [0.0] * len(self.params)
+
+    def _check_settings(self, lr, momentum):
+        super()._check_settings(lr)
+        self.momentum = _number("Momentum", momentum, "momentum must lie in [0, 1)", 0.0, 1.0,
+                                lo_open=False)
 
     def step(self):
         mu, lr = self.momentum, self.lr
@@ -108,8 +178,18 @@ class Adam(_Optimizer):
         w <- w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
     """
 
+    _settings = ("lr", "betas", "eps")
+    _running = ("m", "v", "t")
+
     def __init__(self, params, lr=0.001, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, lr)
+        self._check_settings(self.lr, betas, eps)
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+        self.t = 0
+
+    def _check_settings(self, lr, betas, eps):
+        super()._check_settings(lr)
         try:
             beta1, beta2 = betas
         except (TypeError, ValueError):
@@ -117,9 +197,14 @@ class Adam(_Optimizer):
         self.betas = (_number("Adam", beta1, "beta1 must lie in [0, 1)", 0.0, 1.0, lo_open=False),
                       _number("Adam", beta2, "beta2 must lie in [0, 1)", 0.0, 1.0, lo_open=False))
         self.eps = _number("Adam", eps, "eps must be a positive finite number", 0.0, None)
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
-        self.t = 0
+
+    def _check_running(self, key, value):
+        if key != "t":
+            return super()._check_running(key, value)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"Adam: the optimiser state's 't' (steps taken) must be a "
+                             f"whole number >= 0, got {value!r}")
+        return value
 
     def step(self):
         (beta1, beta2), eps, t = self.betas, self.eps, self.t + 1
@@ -136,3 +221,4 @@ class Adam(_Optimizer):
 
 # Optimisers by name, for commands and configs: name -> class.
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+_NAMES = {cls: name for name, cls in OPTIMIZERS.items()}

@@ -3,6 +3,9 @@ chain-rule steps out, as JSON for the page to draw.
 
 Parsing is chainrule/expr.py's (the same whitelist as `chainrule grad`), the step lines
 are visualize.explain's (the same text the CLI prints), node names are node_names'.
+The quiz is the step-through page's own (visualize.step_through, quiz=True), served
+whole for the tab to show in a frame: its questions, hints, marking and score are
+that page's, so nothing of the quiz is written twice.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from autograd_core.ops import op_info
 from chainrule import expr
 from visualize.explain import explain_backward, node_names, symbolic_local
 
-__all__ = ["MAX_EXPRESSION", "MAX_NODES", "ExpressionProblem", "evaluate"]
+__all__ = ["MAX_EXPRESSION", "MAX_NODES", "ExpressionProblem", "evaluate", "quiz_page",
+           "QUIZ_DIGITS"]
 
 MAX_EXPRESSION = 300   # characters: a page's text box, not a file
 MAX_NODES = 150        # beyond this the picture is unreadable anyway
+QUIZ_DIGITS = (1, 8)   # significant figures a quiz may ask for (chainrule quiz: 4)
 
 
 class ExpressionProblem(ValueError):
@@ -32,8 +37,8 @@ def _finite(x):
     return x if math.isfinite(x) else None  # JSON has no inf/NaN; the text says it
 
 
-def evaluate(text, values_text, digits=4) -> dict:
-    """Parse, build, run the backward pass step by step; raise ExpressionProblem."""
+def _build(text, values_text, sources=None):
+    """(parsed, root, leaves) as `chainrule grad` builds them; ExpressionProblem if not."""
     if not isinstance(text, str) or not isinstance(values_text, str):
         raise ExpressionProblem("the expression and the values must be text")
     if len(text) > MAX_EXPRESSION:
@@ -45,16 +50,39 @@ def evaluate(text, values_text, digits=4) -> dict:
     try:
         parsed = expr.parse(text)
         values = expr.parse_assignments(values_text.replace(",", " ").split(), parsed)
-        sources = {}
         root, leaves = expr.build(parsed, values, sources=sources)
     except expr.ExpressionError as error:
         raise ExpressionProblem(str(error), error.where()) from None
     except (ArithmeticError, ValueError) as error:  # log(0), 1/0, overflow: the engine says which
         raise ExpressionProblem(f"cannot compute it: {error}") from None
-    order = topological_order(root)
-    if len(order) > MAX_NODES:
-        raise ExpressionProblem(f"the expression makes {len(order)} nodes; the playground "
+    nodes = len(topological_order(root))
+    if nodes > MAX_NODES:
+        raise ExpressionProblem(f"the expression makes {nodes} nodes; the playground "
                                 f"draws up to {MAX_NODES}: write a shorter one")
+    return parsed, root, leaves
+
+
+def quiz_page(text, values_text, digits=4) -> dict:
+    """The step-through quiz page of the expression (HTML text), as
+    `step_through_html(root, quiz=True)` writes it: marked as `chainrule quiz` marks."""
+    from visualize.step_through import step_through_page
+    if isinstance(digits, str) and digits.strip().isdecimal():
+        digits = int(digits)
+    low, high = QUIZ_DIGITS
+    if isinstance(digits, bool) or not isinstance(digits, int) or not low <= digits <= high:
+        raise ExpressionProblem(f"the quiz's significant figures must be a whole number "
+                                f"from {low} to {high}, got {digits!r}")
+    parsed, root, _ = _build(text, values_text)
+    page = step_through_page(root, quiz=True, digits=digits,
+                             title=f"Quiz: the backward pass of {parsed.text}")
+    return {"type": "quiz", "text": parsed.text, "digits": digits, "page": page}
+
+
+def evaluate(text, values_text, digits=4) -> dict:
+    """Parse, build, run the backward pass step by step; raise ExpressionProblem."""
+    sources = {}
+    parsed, root, leaves = _build(text, values_text, sources)
+    order = topological_order(root)
     names = node_names(root, order)
     ids = {v: i for i, v in enumerate(order)}
     steps = []

@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from autograd_core import Value, compile as compile_graph, paused_gc, value_sum
+from autograd_core import Value, paused_gc
+from autograd_core.batch import compile_outputs
 from autograd_core.ops import sigmoid
 from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS
+from nn.datasets import MissingExtraError
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
-from nn.train import LOSSES, TrainConfig, Trainer, compiled_step, engine_step
+from nn.train import LOSSES, TrainConfig, Trainer, batch_step
 
 __all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
 
@@ -32,20 +34,23 @@ LIMITS = {
     "history": 2000,           # loss/accuracy points kept (older ones are thinned)
 }
 GRID = 20                      # the decision-boundary heatmap is GRID x GRID points
-PROBE = 20                     # points the compiled copy of the network takes per call
 CURVE = 100                    # points of a 1-D regression curve
 SATURATED = 0.01               # a local derivative below this passes almost no gradient
 SATURATION_POINTS = 30         # points the saturation marks are measured on, each frame
-COMPILE_AFTER = 30             # full-batch steps on the engine before compiling the step
 STATE_FORMAT = "chainrule-playground"
+# Version 2 adds the optimiser's running state (momentum, Adam) and the curves'
+# history; version 1 files still load, their momentum/Adam starting from zero.
+STATE_VERSION = 2
+DIGITS_SHOWN = 60              # test digits drawn, each with its predicted label
 # Default learning rates beside SGD's (chainrule train's, passed in), found by trying
 # (200 full-batch steps on moons, each activation): momentum 0.9 makes steps about ten
 # times longer, so a tenth of SGD's; Adam scales its steps itself.
 OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0.03}
 
-# The datasets the page can draw: two classes in the plane, or a curve (not digits).
-PLAYGROUND_DATASETS = [name for name, row in DATASETS.items() if row.classes <= 2]
-DEFAULTS = {"dataset": "moons", "hidden": [8, 8], "activation": "sigmoid", "loss": None,
+# The datasets the page can draw: two classes in the plane (a heatmap), a curve, or
+# digits (64 inputs, 10 classes: test digits marked right or wrong, a confusion matrix).
+PLAYGROUND_DATASETS = list(DATASETS)
+DEFAULTS = {"dataset": "moons", "hidden": None, "activation": "sigmoid", "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
             "samples": 200, "noise": None}
 
@@ -91,6 +96,9 @@ def parse_settings(raw) -> dict:
         raise SettingsError(f"unknown dataset {s['dataset']!r}; the playground draws "
                             f"{', '.join(PLAYGROUND_DATASETS)}")
     hidden = s["hidden"]
+    if hidden is None:  # the dataset's own (chainrule train's), within the limits
+        hidden = [min(n, LIMITS["neurons"])
+                  for n in DATASETS[s["dataset"]].hidden[:LIMITS["hidden_layers"]]]
     if isinstance(hidden, str):
         hidden = [part for part in hidden.replace(" ", "").split(",") if part]
     if not isinstance(hidden, list) or not 1 <= len(hidden) <= LIMITS["hidden_layers"]:
@@ -114,13 +122,30 @@ def parse_settings(raw) -> dict:
 
 
 def _trace(model, x):
-    """The model on one input, keeping each neuron's (net input node, output node)."""
+    """The model on one input: its outputs, and each neuron's (net input node, output node)."""
     layers = model.forward(x)[1:]
-    return layers[-1][0], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
+    return layers[-1], [[(Neuron.net_of(out), out) for out in outs] for outs in layers]
 
 
-def _round(x, digits=6):
-    return float(f"{x:.{digits}g}")
+def _history(raw):
+    """A saved history of [step, loss, accuracy or None] rows, checked; [] if absent."""
+    if raw is None:
+        return []
+    problem = "the saved curves must be a list of [step, loss, accuracy] rows"
+    if not isinstance(raw, list) or len(raw) > LIMITS["history"]:
+        raise SettingsError(f"{problem} (at most {LIMITS['history']})")
+    rows = []
+    for row in raw:
+        if not (isinstance(row, list) and len(row) == 3 and type(row[0]) is int
+                and all(v is None or (type(v) in (int, float) and math.isfinite(v))
+                        for v in row[1:]) and row[1] is not None):
+            raise SettingsError(f"{problem}; found {str(row)[:60]}")
+        rows.append(list(row))
+    return rows
+
+
+def _outputs(out):
+    return out if isinstance(out, list) else [out]
 
 
 class NetworkSession:
@@ -137,10 +162,16 @@ class NetworkSession:
                 config = dataclasses.replace(config,
                                              lr=OPTIMIZER_LR[s["optimizer"]](config.lr))
             self.trainer = Trainer(config, make_step=self._recording_step)
-        except ValueError as error:
+        except MissingExtraError as error:
             raise SettingsError(str(error)) from None
+        except ValueError as error:
+            # TrainConfig speaks to the command line (--loss ce); the page has no flags.
+            raise SettingsError(str(error).replace("--", "")) from None
         self.config, self.task = self.trainer.config, self.trainer.task
         self.X, self.y = self.trainer.X, self.trainer.y
+        self.X_test, self.y_test = self.trainer.X_test, self.trainer.y_test
+        self.classes = DATASETS[self.config.dataset].classes
+        self.plane = len(self.X[0]) <= 2  # drawn over the plane (or a line), not as images
         self.model = self.trainer.model
         if model_state is not None:
             self._load_weights(model_state)
@@ -158,7 +189,6 @@ class NetworkSession:
         every = max(1, len(self.X) // SATURATION_POINTS)
         self._saturation_points = self.X[::every][:SATURATION_POINTS]
         self._probe = self._compile_probe()
-        self._derivatives = self._compile_local_derivatives()
 
     # ------------------------------------------------------------------ state
     def _load_weights(self, state):
@@ -174,23 +204,54 @@ class NetworkSession:
             p.data = q.data
 
     def state(self) -> dict:
-        """Everything needed to restore this tab: settings, weights and progress."""
-        return {"format": STATE_FORMAT, "version": 1, "settings": self.settings,
-                "model": model_to_dict(self.model), "steps": self.steps}
+        """Everything needed to go on exactly where this tab is: settings, weights, the
+        optimiser's running state, the step count (which fixes the batch order) and
+        the curves."""
+        return {"format": STATE_FORMAT, "version": STATE_VERSION, "settings": self.settings,
+                "model": model_to_dict(self.model), "steps": self.steps,
+                "optimizer": self.trainer.optimizer.state_dict(),
+                "history": self.history}
 
     @classmethod
     def from_state(cls, state):
         if not isinstance(state, dict) or state.get("format") != STATE_FORMAT:
             raise SettingsError(f"this is not a saved playground (no \"format\": "
                                 f"\"{STATE_FORMAT}\" field); save one with the Save button")
-        if state.get("version") != 1:
-            raise SettingsError(f"saved playground version {state.get('version')!r} is not "
-                                "supported; this chainrule reads version 1")
+        version = state.get("version")
+        if type(version) is not int or version not in (1, STATE_VERSION):
+            raise SettingsError(f"saved playground version {version!r} is not supported; "
+                                f"this chainrule reads versions 1 and {STATE_VERSION}")
         session = cls(state.get("settings"), model_state=state.get("model"))
         steps = state.get("steps", 0)
-        # The count goes on from the saved one (the batch order starts afresh).
-        session.trainer.steps = steps if type(steps) is int and steps >= 0 else 0
+        if type(steps) is not int or not 0 <= steps <= 10 ** 9:
+            raise SettingsError(f"the saved step count {steps!r} is not a whole number >= 0")
+        session._fast_forward(steps)
+        session.note = None
+        if version == 1:
+            if session.settings["optimizer"] != "sgd":
+                session.note = (f"this file was saved by an older playground, without the "
+                                f"{session.settings['optimizer']} optimiser's running state: "
+                                "it starts again from zero")
+            return session
+        try:
+            session.trainer.optimizer.load_state_dict(state.get("optimizer"))
+        except ValueError as error:
+            raise SettingsError(f"the saved optimiser state cannot be used: {error}") from None
+        session.history = _history(state.get("history"))
         return session
+
+    def _fast_forward(self, steps):
+        """Put the Trainer where it was after `steps` steps: the count, the epoch and the
+        shuffled batch order (replayed from the seed exactly as Trainer.step draws it), so
+        a loaded tab takes the batches the saved one would have taken next."""
+        t, n = self.trainer, len(self.X)
+        epochs, rest = divmod(steps, t.batches_per_epoch)
+        if t.batch_size < n:
+            for _ in range(epochs + (rest > 0)):
+                t._order_rng.shuffle(t._order)
+        t.steps, t.epoch, t._position = steps, epochs, min(n, rest * t.batch_size)
+
+    note = None  # a remark for the page about a loaded file (not an error)
 
     @property
     def steps(self):
@@ -203,24 +264,16 @@ class NetworkSession:
     # --------------------------------------------------------------- training
     def _recording_step(self, model, loss_name):
         """The Trainer's step function, noting the weights it saw, its batch and the
-        gradient it left, for the picture and the derivations.
-
-        It is the engine's step until a full-batch tab has taken COMPILE_AFTER steps, and
-        the compiled one (nn.train.compiled_step, several times faster) from then on:
-        compiling costs seconds and megabytes, which a tab that is only looking around,
-        or a classroom of tabs pressing Play at once, should not pay before its first
-        frames."""
-        steps = {"engine": engine_step(model, loss_name), "compiled": None, "taken": 0}
+        gradient it left, for the picture and the derivations. The step itself is
+        nn.train's batch step (one sample's graph compiled once for every batch, numpy
+        over the batch): fast from the first frame, and the same numbers as the engine's
+        backward() on the batch (nn/train.py's tests hold them equal)."""
+        inner = batch_step(model, loss_name)
         params = model.parameters()
 
         def step(X, y):
-            full = len(X) == len(self.X)
-            if full and steps["compiled"] is None and steps["taken"] >= COMPILE_AFTER:
-                steps["compiled"] = compiled_step(model, loss_name)
-            inner = steps["compiled"] if full and steps["compiled"] else steps["engine"]
             weights = [p.data for p in params]
             loss, outputs = inner(X, y)
-            steps["taken"] += 1
             self.gradient = (weights, [self._index[id(x)] for x in X],
                              [p.grad for p in params])
             return loss, outputs
@@ -236,51 +289,29 @@ class NetworkSession:
 
     # ---------------------------------------------------------------- drawing
     def _compile_probe(self):
-        """The network on PROBE inputs at once as straight-line code (compile() with the
-        outputs and the sigmoid/tanh neurons' net inputs watched): fast enough to colour
-        the heatmap many times a second."""
-        nin = len(self.X[0])
-        inputs = [[Value(0.0, label=f"p{k}.x{i + 1}") for i in range(nin)]
-                  for k in range(PROBE)]
-        outs, nets = [], []
+        """The network over many points at once, its outputs and the sigmoid/tanh
+        neurons' net inputs and outputs watched: autograd_core's batch compile of one
+        input's graph (numpy over the points), so the heatmap, the held-out digits and
+        the saturation marks are the engine's numbers at numpy's speed."""
+        inputs = [Value(0.0, label=f"x{i + 1}") for i in range(len(self.X[0]))]
         with paused_gc():
-            for x in inputs:
-                out, neurons = _trace(self.model, x)
-                outs.append(out)
-                nets += [neurons[li][ni][0] for li, ni in self._squashing]
-            probe = compile_graph(value_sum(outs), [v for x in inputs for v in x]
-                                  + self.params, watch=outs + nets)
-        return probe
+            outs, neurons = _trace(self.model, inputs)
+            squashing = [neurons[li][ni] for li, ni in self._squashing]
+            return compile_outputs(list(outs) + [net for net, _ in squashing]
+                                   + [out for _, out in squashing], self.params, inputs)
 
     def _run_probe(self, points):
-        """(outputs, net inputs of the squashing neurons per point) at the current weights."""
+        """For each point: (the network's outputs, the squashing neurons' net inputs,
+        their outputs), as lists of floats, at the current weights."""
         weights = [p.data for p in self.params]
-        outs, nets, per_point = [], [], len(self._squashing)
-        for start in range(0, len(points), PROBE):
-            chunk = points[start:start + PROBE]
-            padded = chunk + [chunk[-1]] * (PROBE - len(chunk))
-            self._probe([x for point in padded for x in point] + weights)
-            watched = self._probe.watched_values
-            outs += watched[:len(chunk)]
-            nets += [watched[PROBE + k * per_point:PROBE + (k + 1) * per_point]
-                     for k in range(len(chunk))]
-        return outs, nets
-
-    def _compile_local_derivatives(self):
-        """sum of act_j(u) over one u per (saturation point, squashing neuron j): its
-        gradient is every local derivative act_j'(u) at once, from the engine's own ops."""
-        from nn.layers import ACTIVATIONS
-        kinds = [self.model.layers[li].neurons[ni].activation for li, ni in self._squashing]
-        us = [Value(0.0) for _ in self._saturation_points for _ in kinds]
-        if not us:
-            return None
-        with paused_gc():
-            total = value_sum([ACTIVATIONS[kinds[k % len(kinds)]](u) for k, u in enumerate(us)])
-            return compile_graph(total, us)
+        columns = [list(column) for column in zip(*points)]
+        rows = self._probe(weights, columns)
+        k, m = len(self.model.layers[-1].neurons), len(self._squashing)
+        return [(row[:k], row[k:k + m], row[k + m:]) for row in rows]
 
     def _predict(self, points, raw=False):
         """The network's output at each point; P(class 1) for classification unless raw."""
-        outs = self._run_probe(points)[0]
+        outs = [row[0][0] for row in self._run_probe(points)]
         if not raw and self.task == "classification" and self.config.loss == "bce":
             outs = [sigmoid(z) for z in outs]  # logits to P(class 1)
         return outs
@@ -298,8 +329,27 @@ class NetworkSession:
             bounds += [min(self.y) - pad, max(self.y) + pad]
         return bounds
 
+    def _digits_field(self):
+        """The held-out digits: each one's predicted class (the first DIGITS_SHOWN are
+        drawn), the confusion matrix and the accuracy over all of them (at most a
+        quarter of LIMITS["points"], through the batch-compiled network)."""
+        logits = [row[0] for row in self._run_probe(self.X_test)]
+        # the class of the largest logit (softmax keeps the order; ties: the first)
+        predicted = [max(range(len(z)), key=z.__getitem__) for z in logits]
+        confusion = [[0] * self.classes for _ in range(self.classes)]
+        for truth, guess in zip(self.y_test, predicted):
+            confusion[int(truth)][guess] += 1
+        right = sum(int(t) == g for t, g in zip(self.y_test, predicted))
+        return {"kind": "digits", "shown": min(DIGITS_SHOWN, len(self.X_test)),
+                "predicted": predicted,
+                "confusion": confusion, "test_accuracy": right / len(self.X_test),
+                "test_points": len(self.X_test)}
+
     def picture(self):
-        """What the page draws: heatmap or curve, the curves' latest point, the network."""
+        """What the page draws: heatmap, curve or digits, the curves' latest point, the
+        network."""
+        if not self.plane:
+            return self._frame(self._digits_field())
         x0, x1, y0, y1 = self._bounds()
         if len(self.X[0]) == 2:
             grid = [[x0 + (x1 - x0) * i / (GRID - 1), y0 + (y1 - y0) * j / (GRID - 1)]
@@ -311,6 +361,9 @@ class NetworkSession:
             field = {"kind": "curve", "x": [g[0] for g in grid],
                      "values": [round(v, 4) for v in self._predict(grid)]}
         field["bounds"] = [x0, x1, y0, y1]
+        return self._frame(field)
+
+    def _frame(self, field):
         if self.measured is None:  # no step yet: measure on all the data
             self.measured = self.trainer.evaluate()
         loss, accuracy = self.measured
@@ -323,16 +376,17 @@ class NetworkSession:
 
     def _saturation(self):
         """For each sigmoid/tanh neuron, the share of the saturation points where its
-        local derivative is below SATURATED (None for other neurons)."""
+        local derivative (the op table's, nn.backprop.activation_slope) is below
+        SATURATED (None for other neurons)."""
         marks = [[None] * len(layer.neurons) for layer in self.model.layers]
-        if self._derivatives is None:
+        if not self._squashing:
             return marks
-        nets = self._run_probe(self._saturation_points)[1]
-        _, locals_ = self._derivatives([u for row in nets for u in row])
-        count, points = len(self._squashing), len(self._saturation_points)
+        rows = self._run_probe(self._saturation_points)
         for j, (li, ni) in enumerate(self._squashing):
-            flat = sum(abs(locals_[k * count + j]) < SATURATED for k in range(points))
-            marks[li][ni] = round(flat / points, 3)
+            kind = self.model.layers[li].neurons[ni].activation
+            flat = sum(abs(activation_slope(kind, nets[j], outs[j])[0]) < SATURATED
+                       for _, nets, outs in rows)
+            marks[li][ni] = round(flat / len(rows), 3)
         return marks
 
     def _network(self, saturation):
@@ -342,22 +396,34 @@ class NetworkSession:
             neurons = []
             for ni, neuron in enumerate(layer.neurons):
                 n = len(neuron.w)
-                entry = {"w": [_round(w.data) for w in neuron.w], "b": _round(neuron.b.data),
+                # full floats: json writes them in C, rounding each in Python cost
+                # more than the rest of a digits frame
+                entry = {"w": [w.data for w in neuron.w], "b": neuron.b.data,
                          "saturated": saturation[li][ni]}
                 if grads:
-                    entry["dw"] = [_round(g) for g in grads[k:k + n]]
-                    entry["db"] = _round(grads[k + n])
+                    entry["dw"] = grads[k:k + n]
+                    entry["db"] = grads[k + n]
                 k += n + 1
                 neurons.append(entry)
             layers.append({"activation": layer.neurons[0].activation, "neurons": neurons})
         return {"inputs": len(self.X[0]), "layers": layers}
 
     def setup(self):
-        """The first message after (re)configuring: data, settings and limits."""
-        return {"type": "setup", "settings": self.settings,
-                "resolved": {"lr": self.config.lr, "loss": self.config.loss,
-                             "batch": self.batch, "task": self.task},
-                "X": self.X, "y": self.y, "limits": LIMITS}
+        """The first message after (re)configuring: data, settings and limits (the
+        digits: the held-out images the page draws, not the 64-pixel training set)."""
+        reply = {"type": "setup", "settings": self.settings,
+                 "resolved": {"lr": self.config.lr, "loss": self.config.loss,
+                              "batch": self.batch, "task": self.task,
+                              "classes": self.classes, "train_points": len(self.X),
+                              "test_points": len(self.X_test)},
+                 "X": self.X if self.plane else [], "y": self.y if self.plane else [],
+                 "limits": LIMITS, "history": self.history}
+        if not self.plane:
+            reply["X_test"] = [[round(v, 3) for v in x] for x in self.X_test]
+            reply["y_test"] = self.y_test
+        if self.note:
+            reply["note"] = self.note
+        return reply
 
     # ------------------------------------------------------------ derivations
     def _replay(self):
@@ -373,19 +439,26 @@ class NetworkSession:
         for p, w in zip(copy.parameters(), weights):
             p.data = w
         with paused_gc():
-            loss = LOSSES[self.config.loss].function([[copy(self.X[i])] for i in chosen],
+            loss = LOSSES[self.config.loss].function([_outputs(copy(self.X[i])) for i in chosen],
                                                      [self.y[i] for i in chosen])
             loss.backward()
         return copy, chosen, loss
 
     def _per_point(self):
         """(nn.neuron_backward's loss name, the factor from one point's cost to the batch's
-        mean cost C): bce with logits is the mean of the points' costs (1/N); mse's
-        (o - y)^2 is twice the quadratic cost 1/2 (y - o)^2 whose delta rule nn.backprop
-        states (2/N)."""
+        mean cost C): bce with logits and softmax cross-entropy are the mean of the
+        points' costs (1/N); mse's (o - y)^2 is twice the quadratic cost 1/2 (y - o)^2
+        whose delta rule nn.backprop states (2/N)."""
         if self.config.loss == "bce":
             return "bce_with_logits", 1.0
+        if self.config.loss == "ce":
+            return "cross_entropy", 1.0
         return "sse", 2.0
+
+    def _target(self, sample):
+        """A point's target as nn.neuron_backward takes it (a class index for ce)."""
+        y = self.y[sample]
+        return int(y) if self.config.loss == "ce" else y
 
     def _neuron(self, layer, neuron):
         layer = _int(layer, "layer", 1, len(self.model.layers))
@@ -405,7 +478,8 @@ class NetworkSession:
         per_point, factor = self._per_point()
         rows, rule = [], None
         for sample in chosen:
-            result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point)
+            result = neuron_backward(copy, self.X[sample], self._target(sample),
+                                     loss=per_point)
             delta = result.deltas[layer][neuron - 1]
             o = 1.0 if source == 0 else result.outs[layer - 1][source - 1]
             rows.append([sample, o, delta, o * delta])
@@ -430,7 +504,7 @@ class NetworkSession:
         sample_index = _int(sample_index, "point", 0, len(chosen) - 1)
         sample = chosen[sample_index]
         per_point, factor = self._per_point()
-        result = neuron_backward(copy, self.X[sample], self.y[sample], loss=per_point,
+        result = neuron_backward(copy, self.X[sample], self._target(sample), loss=per_point,
                                  digits=6)
         step = next(s for s in result.steps
                     if s.kind == "delta" and s.layer == layer and s.neuron == neuron - 1)

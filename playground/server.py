@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .expression import ExpressionProblem, evaluate
+from .expression import ExpressionProblem, evaluate, quiz_page
 from .network import LIMITS, NetworkSession, SettingsError
 from .security import Guard, cookie_name
 
@@ -79,13 +79,16 @@ class Tab:
         kind = request["type"]
         if kind == "expression":
             return evaluate(request.get("text", ""), request.get("values", ""))
+        if kind == "quiz":
+            return quiz_page(request.get("text", ""), request.get("values", ""),
+                             request.get("digits", 4))
         if kind in ("configure", "load"):
             self.network = (NetworkSession(request.get("settings")) if kind == "configure"
                             else NetworkSession.from_state(request.get("state")))
             return dict(self.network.setup(), frame=self.network.picture())
         if kind not in NETWORK_REQUESTS:
             raise SettingsError(f"unknown request type {kind!r}; the types are expression, "
-                                f"configure, load, {', '.join(NETWORK_REQUESTS)}")
+                                f"quiz, configure, load, {', '.join(NETWORK_REQUESTS)}")
         if self.network is None:
             raise SettingsError(f"{kind}: there is no network yet; send configure first")
         try:

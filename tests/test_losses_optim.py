@@ -261,3 +261,97 @@ def test_an_optimiser_given_one_value_says_to_pass_a_list():
     from autograd_core import Value as _Value
     with pytest.raises(TypeError, match="params must be a list of Values"):
         _nn.Adam(_Value(1.0), lr=0.1)
+
+
+# ------------------------------------------------------------ optimiser state
+def _run(make, steps, resume_at=None):
+    """Train a 2-4-3 network `steps` steps; with resume_at, save the model and the
+    optimiser state (through JSON) there and go on with fresh objects built from them."""
+    import json
+    from nn.serialize import model_from_dict, model_to_dict
+
+    model = nn.MLP(2, [4, 3], activation="tanh", output_activation="linear", seed=5)
+    opt = make(model.parameters())
+    for k in range(steps):
+        if k == resume_at:
+            saved = json.loads(json.dumps({"model": model_to_dict(model),
+                                           "optimizer": opt.state_dict()}))
+            model = model_from_dict(saved["model"])
+            opt = make(model.parameters())
+            opt.load_state_dict(saved["optimizer"])
+        loss = sum(nn.cross_entropy(model(x), c) for x, c in DATA) / len(DATA)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return [p.data for p in model.parameters()]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.SGD(ps, lr=0.5),
+    lambda ps: nn.Momentum(ps, lr=0.3, momentum=0.9),
+    lambda ps: nn.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6),
+], ids=["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("resume_at", [1, 4])
+def test_saved_optimiser_state_resumes_exactly(make, resume_at):
+    uninterrupted = _run(make, 8)
+    assert _run(make, 8, resume_at=resume_at) == uninterrupted  # bit for bit
+
+
+@pytest.mark.parametrize("make", [lambda ps: nn.Momentum(ps, lr=0.3),
+                                  lambda ps: nn.Adam(ps, lr=0.05)], ids=["momentum", "adam"])
+def test_without_its_state_momentum_and_adam_diverge_from_the_run(make):
+    """The test above could not fail if the state made no difference: here it does."""
+    import json
+    from nn.serialize import model_from_dict, model_to_dict
+    model = nn.MLP(2, [4, 3], activation="tanh", output_activation="linear", seed=5)
+    opt = make(model.parameters())
+    for _ in range(3):
+        loss = sum(nn.cross_entropy(model(x), c) for x, c in DATA) / len(DATA)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    copy = model_from_dict(json.loads(json.dumps(model_to_dict(model))))
+    restarted = make(copy.parameters())  # no load_state_dict
+    for m, o in ((model, opt), (copy, restarted)):
+        loss = sum(nn.cross_entropy(m(x), c) for x, c in DATA) / len(DATA)
+        o.zero_grad()
+        loss.backward()
+        o.step()
+    assert [p.data for p in model.parameters()] != [p.data for p in copy.parameters()]
+
+
+def test_optimiser_state_dict_contents():
+    ws = [Value(1.0), Value(2.0)]
+    adam = nn.Adam(ws, lr=0.01, betas=(0.5, 0.9), eps=1e-6)
+    ws[0].grad, ws[1].grad = 0.5, -1.0
+    adam.step()
+    state = adam.state_dict()
+    assert state["optimizer"] == "adam" and state["t"] == 1
+    assert state["betas"] == [0.5, 0.9] and state["eps"] == 1e-6 and state["lr"] == 0.01
+    assert state["m"] == pytest.approx([0.25, -0.5]) and state["v"] == pytest.approx([0.025, 0.1])
+    assert nn.SGD(ws, lr=0.1).state_dict() == {"optimizer": "sgd", "lr": 0.1}
+    assert nn.Momentum(ws, lr=0.1, momentum=0.5).state_dict() == {
+        "optimizer": "momentum", "lr": 0.1, "momentum": 0.5, "velocity": [0.0, 0.0]}
+
+
+@pytest.mark.parametrize("change,match", [
+    (lambda s: "not a dict", "must be a dict from state_dict"),
+    (lambda s: dict(s, optimizer="momentum"), "for 'momentum', not 'adam'"),
+    (lambda s: {k: v for k, v in s.items() if k != "v"}, "has no 'v'"),
+    (lambda s: dict(s, m=[0.0]), r"'m' must be a list of 2 numbers \(one per parameter\), got 1"),
+    (lambda s: dict(s, v=[0.0, float("nan")]), "'v' holds nan, not a finite number"),
+    (lambda s: dict(s, m=[0.0, "x"]), "'m' holds 'x'"),
+    (lambda s: dict(s, t=-1), "'t' .* whole number >= 0"),
+    (lambda s: dict(s, t=1.5), "'t' .* whole number >= 0"),
+    (lambda s: dict(s, betas=[0.9, 1.0]), "settings are wrong: .*beta2"),
+    (lambda s: dict(s, lr=-1), "settings are wrong: .*lr must be a positive"),
+])
+def test_a_bad_optimiser_state_changes_nothing(change, match):
+    ws = [Value(1.0), Value(2.0)]
+    adam = nn.Adam(ws, lr=0.01)
+    ws[0].grad, ws[1].grad = 0.5, -1.0
+    adam.step()
+    before = adam.state_dict()
+    with pytest.raises(ValueError, match=match):
+        adam.load_state_dict(change(adam.state_dict()))
+    assert adam.state_dict() == before

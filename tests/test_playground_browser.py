@@ -22,8 +22,10 @@ from nn.train import LOSSES, TrainConfig, build_model
 from test_browser import _need_browser
 from test_playground_server import Playground, playground  # noqa: F401 (fixture)
 
-SCREENSHOT = "/tmp/playground.png"
-FIGURES = "/tmp/playground_browser_figures.json"
+# Where the screenshot (docs/playground.png is one) and the measured figures go; several
+# checkouts on one machine each set their own.
+SCREENSHOT = os.environ.get("PLAYGROUND_SCREENSHOT", "/tmp/playground.png")
+FIGURES = os.environ.get("PLAYGROUND_FIGURES", "/tmp/playground_browser_figures.json")
 
 
 @pytest.fixture(scope="module")
@@ -118,17 +120,19 @@ def test_play_trains_and_the_pictures_change(driver, playground):
     first_loss = float(text(driver, "loss-value"))
     first_picture = js(driver, "return document.getElementById('boundary').toDataURL()")
     first_field = js(driver, "return window.playground.frame.field.values")
+    # Frame rate in the browser from the first step (frames the page drew, counted
+    # in the page): the first 5 s after Play, and 10 s later on.
+    js(driver, "window.playground.frames_drawn = 0")
     button(driver, "Play").click()
+    started = time.monotonic()
     assert button(driver, "Pause").get_attribute("aria-pressed") == "true"
-    # Frame rate in the browser once the full-batch step is compiled (after
-    # COMPILE_AFTER steps on the engine): frames drawn per second.
-    from playground.network import COMPILE_AFTER
-    wait(driver, lambda d: int(text(d, "step-count")) >= COMPILE_AFTER + 3,
-         message="no steps while playing")
-    t0, n0 = time.monotonic(), js(driver, "return window.playground.history.length")
-    time.sleep(6)
-    t1, n1 = time.monotonic(), js(driver, "return window.playground.history.length")
-    fps = (n1 - n0) / (t1 - t0)
+    time.sleep(5)
+    first_five = js(driver, "return window.playground.frames_drawn")
+    time.sleep(5)
+    t0, n0 = time.monotonic(), js(driver, "return window.playground.frames_drawn")
+    time.sleep(10)
+    t1, n1 = time.monotonic(), js(driver, "return window.playground.frames_drawn")
+    fps_first, fps = first_five / 5, (n1 - n0) / (t1 - t0)
     wait(driver, lambda d: float(text(d, "loss-value")) < 0.8 * first_loss,
          message="the loss did not fall")
     button(driver, "Pause").click()
@@ -144,11 +148,15 @@ def test_play_trains_and_the_pictures_change(driver, playground):
     assert history[-1][1] < history[0][1]
     accuracy = text(driver, "accuracy-value")
     assert accuracy.endswith("%") and 0 <= float(accuracy[:-1]) <= 100
-    assert fps > 0
+    assert first_five > 0 and fps > 0
     with open(FIGURES, "w") as f:
-        json.dump({"frames_per_second": round(fps, 1), "steps": steps,
+        json.dump({"frames_first_5_s": first_five, "frames_per_second_first_5_s": fps_first,
+                   "frames_per_second_10_s_later": round(fps, 1),
+                   "frames_10_s_later": n1 - n0, "steps": steps,
                    "loss": [first_loss, float(text(driver, "loss-value"))]}, f)
-    print(f"\nplayground frame rate in Chromium (MLP 2-8-8-1, 200 points): {fps:.1f} frames/s")
+    print(f"\nplayground frame rate in Chromium (MLP 2-8-8-1, 200 points): "
+          f"{first_five} frames in the first 5 s ({fps_first:.1f}/s), {n1 - n0} in 10 s "
+          f"from {t0 - started:.0f} s ({fps:.1f}/s)")
 
 
 def test_clicked_weight_shows_the_engines_numbers(driver, playground):
@@ -174,7 +182,9 @@ def test_clicked_weight_shows_the_engines_numbers(driver, playground):
     assert "… and 188 more points." in driver.find_element("id", "weight-derivation").text
     # The bias: o_i is 1 for every point.
     press_enter_on(driver, 'rect.bias[data-layer="1"][data-neuron="2"]')
-    wait(driver, lambda d: "L1.h2.b" in d.find_element("css selector", "#derivation h2").text)
+    # read in one script: the box is replaced when the reply lands (no stale element)
+    wait(driver, lambda d: "L1.h2.b" in d.execute_script(
+        "var h = document.querySelector('#derivation h2'); return h ? h.textContent : ''"))
     grad, _ = engine_gradient(3, 1, 2, 0)
     shown = float(driver.find_element("id", "derivation-grad").get_attribute("data-value"))
     assert math.isclose(shown, grad, rel_tol=1e-9, abs_tol=1e-15)

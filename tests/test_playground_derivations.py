@@ -52,7 +52,9 @@ def torch_pass(session, weights, chosen):
         nets.append(net)
         outs.append(x)
     z = x[:, 0]
-    if session.config.loss == "bce":
+    if session.config.loss == "ce":
+        loss = torch.nn.functional.cross_entropy(x, t.long())
+    elif session.config.loss == "bce":
         loss = torch.nn.functional.binary_cross_entropy_with_logits(z, t)
     else:
         loss = torch.mean((z - t) ** 2)
@@ -67,7 +69,8 @@ def torch_pass(session, weights, chosen):
 CONFIGS = [{}, {"activation": "tanh", "hidden": "5,3", "batch_size": 16, "dataset": "xor",
                 "samples": 60},
            {"activation": "relu", "loss": "mse", "dataset": "circles", "samples": 50},
-           {"dataset": "sine", "hidden": "6", "samples": 30}]
+           {"dataset": "sine", "hidden": "6", "samples": 30},
+           {"dataset": "digits", "hidden": "5,4", "samples": 40, "batch_size": 6}]
 
 
 @pytest.mark.parametrize("raw", CONFIGS)
@@ -83,7 +86,7 @@ def test_weight_derivation_equals_torch(raw):
             assert all(close(a, b, 1e-9, 1e-13) for a, b in zip(session.gradient[2], grads))
         for layer in range(1, len(session.model.layers) + 1):
             fan_in = len(session.model.layers[layer - 1].neurons[0].w)
-            for source in (0, 1, fan_in):
+            for source in sorted({0, 1, fan_in // 3, fan_in}):
                 d = session.weight_derivation(layer, 1, source)
                 index = session.params.index(
                     session.model.layers[layer - 1].neurons[0].b if source == 0
@@ -94,7 +97,7 @@ def test_weight_derivation_equals_torch(raw):
                 assert [r[0] for r in d["rows"]] == chosen
                 # Each row's delta is one point's (its own cost); torch's net grads are
                 # of the batch's mean cost, and mse's (o - y)^2 is twice 1/2 (y - o)^2.
-                scale = (1.0 if session.config.loss == "bce" else 2.0) / len(chosen)
+                scale = (2.0 if session.config.loss == "mse" else 1.0) / len(chosen)
                 assert d["factor"] / d["batch"] == scale
                 for s, (sample, o, delta, product) in enumerate(d["rows"]):
                     assert close(scale * delta, nets[layer - 1].grad[s, 0].item(), 1e-9, 1e-14)
@@ -110,7 +113,7 @@ def test_neuron_delta_equation_equals_torch(raw):
     session = NetworkSession(raw)
     session.train(2)
     nets, outs, _, _ = torch_pass(session, session.gradient[0], session.gradient[1])
-    scale = (1.0 if session.config.loss == "bce" else 2.0) / session.batch
+    scale = (2.0 if session.config.loss == "mse" else 1.0) / session.batch
     for layer in range(1, len(session.model.layers) + 1):
         for neuron in (1, len(session.model.layers[layer - 1].neurons)):
             for sample in (0, 3):
@@ -191,28 +194,62 @@ def test_loss_falls_when_training():
     assert session.picture()["loss"] < 0.9 * first
 
 
-def test_saved_state_continues_exactly():
-    a = NetworkSession({"batch_size": 10, "samples": 40, "hidden": "3"})
-    a.train(4)
+SAVED = [{"batch_size": 10, "samples": 40, "hidden": "3"},            # mini-batches
+         {"samples": 40, "hidden": "3,2", "activation": "tanh"},          # full batch
+         {"dataset": "digits", "samples": 60, "hidden": "4"}]              # 10 classes
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("raw", SAVED, ids=["minibatch", "fullbatch", "digits"])
+def test_saved_state_continues_exactly(optimizer, raw):
+    """A tab saved after some steps and loaded into a new session trains on exactly as
+    the unsaved tab does: weight for weight, bit for bit (optimiser state, batch order)."""
+    if raw.get("dataset") == "digits":
+        pytest.importorskip("sklearn")
+    a = NetworkSession(dict(raw, optimizer=optimizer))
+    a.train(5)  # mid-epoch for the mini-batches (4 batches an epoch)
     saved = json.loads(json.dumps(a.state()))
+    assert saved["version"] == 2 and saved["optimizer"]["optimizer"] == optimizer
     b = NetworkSession.from_state(saved)
     assert [p.data for p in b.params] == [p.data for p in a.params]
-    assert b.steps == 4
-    # A loaded state starts its batches afresh; trained alike, both stay alike.
-    c = NetworkSession.from_state(saved)
-    b.train(3)
-    c.train(3)
-    assert [p.data for p in b.params] == [p.data for p in c.params]
+    assert b.steps == 5 and b.epoch == a.epoch and b.history == a.history
+    for _ in range(6):
+        a.train(1)
+        b.train(1)
+        assert b.gradient[1] == a.gradient[1]  # the same batch
+        assert [p.data for p in b.params] == [p.data for p in a.params]
+    if optimizer != "sgd":
+        # ... which takes the optimiser's state: without it the weights part ways
+        c = NetworkSession.from_state(dict(saved, version=1))
+        assert c.note and "starts again from zero" in c.note
+        c.train(1)
+        d = NetworkSession.from_state(saved)
+        d.train(1)
+        assert [p.data for p in c.params] != [p.data for p in d.params]
+
+
+def test_a_version_1_file_still_loads():
+    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20}).state()))
+    state["version"] = 1
+    del state["optimizer"], state["history"]
+    session = NetworkSession.from_state(state)
+    assert session.note is None  # SGD has no running state to lose
+    assert "note" not in session.setup()
 
 
 @pytest.mark.parametrize("change, message", [
     (lambda s: s["model"]["layers"][0]["weights"][0].__setitem__(0, "x"), "not a finite number"),
     (lambda s: s["settings"].__setitem__("hidden", [4]), "the saved network is"),
     (lambda s: s.__setitem__("version", 7), "version 7 is not supported"),
+    (lambda s: s["optimizer"].__setitem__("velocity", [0.0]), "optimiser state cannot be used"),
+    (lambda s: s["optimizer"].__setitem__("optimizer", "adam"), "is for 'adam', not 'momentum'"),
+    (lambda s: s.__setitem__("steps", -3), "step count -3"),
+    (lambda s: s.__setitem__("history", [[1, "x", 0.5]]), "saved curves"),
     (lambda s: s["settings"].__setitem__("hidden", [999]), "from 1 to 16"),
 ])
 def test_corrupt_saved_states_are_refused(change, message):
-    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20}).state()))
+    state = json.loads(json.dumps(NetworkSession({"hidden": "3", "samples": 20,
+                                                  "optimizer": "momentum"}).state()))
     change(state)
     with pytest.raises(SettingsError, match=message):
         NetworkSession.from_state(state)
@@ -285,12 +322,11 @@ def test_limits_are_what_the_page_is_told():
         NetworkSession({"samples": 501})
 
 
-def test_compiled_steps_keep_the_numbers():
-    """After COMPILE_AFTER full-batch steps the step is compiled: the gradients shown and
-    the derivations still equal torch's."""
-    from playground.network import COMPILE_AFTER
+def test_many_steps_keep_the_numbers():
+    """After many steps of the batch-compiled step, the gradients shown and the
+    derivations still equal torch's."""
     session = NetworkSession({"samples": 60, "hidden": "4,3"})
-    session.train(COMPILE_AFTER + 2)
+    session.train(32)
     _, _, grads, loss = torch_pass(session, session.gradient[0], session.gradient[1])
     assert all(close(a, b, 1e-9, 1e-13) for a, b in zip(session.gradient[2], grads))
     assert close(session.picture()["loss"], loss, 1e-9)
@@ -298,3 +334,32 @@ def test_compiled_steps_keep_the_numbers():
     index = session.params.index(session.model.layers[1].neurons[2].w[3])
     assert close(d["grad"], grads[index], 1e-9, 1e-13)
     assert close(d["sum"], grads[index], 1e-9, 1e-13)
+
+
+def test_digits_frame_equals_torch():
+    """The digits view: every held-out digit's answer, the confusion matrix and the test
+    accuracy are torch's on the same network; the frame stays within the limits."""
+    pytest.importorskip("sklearn")
+    session = NetworkSession({"dataset": "digits", "samples": 200})
+    assert session.settings["hidden"] == [16]  # the dataset's 25, within LIMITS
+    session.train(20)
+    frame = session.picture()
+    field = frame["field"]
+    x = torch.tensor(session.X_test, dtype=torch.float64)
+    with torch.no_grad():
+        p = torch.softmax(nn.to_torch(session.model)(x), dim=1)
+    predicted = p.argmax(dim=1).tolist()
+    assert field["kind"] == "digits" and field["predicted"] == predicted
+    truth = [int(t) for t in session.y_test]
+    assert field["confusion"] == [[sum(1 for t, g in zip(truth, predicted) if (t, g) == (i, j))
+                                   for j in range(10)] for i in range(10)]
+    assert field["test_accuracy"] == sum(t == g for t, g in zip(truth, predicted)) / len(truth)
+    assert field["shown"] == len(session.X_test) == 50
+    setup = session.setup()
+    assert setup["X"] == [] and len(setup["X_test"]) == 50 and setup["resolved"]["classes"] == 10
+    assert [len(l["neurons"]) for l in frame["network"]["layers"]] == [16, 10]
+    assert len(frame["network"]["layers"][0]["neurons"][0]["w"]) == 64
+    with pytest.raises(SettingsError, match="from 2 to 500"):
+        NetworkSession({"dataset": "digits", "samples": 1797})
+    with pytest.raises(SettingsError, match="loss bce does not fit digits"):
+        NetworkSession({"dataset": "digits", "loss": "bce"})

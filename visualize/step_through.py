@@ -250,6 +250,7 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
         "names": {svg_name[v]: names[v] for v in order},
         "legend": derivation.legend,
         "quiz": bool(quiz),
+        "digits": digits,  # the quiz marks answers to at least these figures
         "passes": passes,
         "steps": steps,
     }

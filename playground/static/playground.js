@@ -90,6 +90,7 @@
     });
     if (params.has("expr")) { $("expr-text").value = params.get("expr"); }
     if (params.has("values")) { $("expr-values").value = params.get("values"); }
+    if (params.has("figures")) { $("quiz-digits").value = params.get("figures"); }
     // hide=lr,hidden,...: those controls disappear, so their settings stay fixed.
     (params.get("hide") || "").split(",").forEach(function (name) {
       name = name.trim();
@@ -110,6 +111,12 @@
     var s = readSettings();
     Object.keys(s).forEach(function (k) { link.set(k, s[k]); });
     link.set("speed", $("speed").value);
+    if ($("tab-expression").getAttribute("aria-selected") === "true") {
+      link.set("tab", "expression");
+      link.set("expr", $("expr-text").value);
+      link.set("values", $("expr-values").value);
+      if (!$("quiz-box").hidden) { link.set("quiz", "1"); link.set("figures", $("quiz-digits").value); }
+    }
     if (params.has("hide")) { link.set("hide", params.get("hide")); }
     return location.origin + location.pathname + "?" + link.toString();
   }
@@ -130,7 +137,7 @@
     if (!handleReply(reply)) { return false; }
     state.data = reply;
     state.limits = reply.limits;
-    state.history = [];
+    state.history = (reply.history || []).slice();  // a loaded tab keeps its curves
     if (reply.settings) {
       SETTINGS.forEach(function (name) {
         var v = reply.settings[name];
@@ -139,12 +146,23 @@
         $(name).value = v === null ? "" : v;
       });
     }
-    $("boundary-caption").textContent = reply.resolved.task === "classification" ?
-      "P(class 1): blue 0, orange 1; points are the data. lr " + reply.resolved.lr +
-      ", batch " + reply.resolved.batch + ", loss " + reply.resolved.loss :
-      "the model's curve and the data; lr " + reply.resolved.lr + ", loss " + reply.resolved.loss;
+    var r = reply.resolved, digits = reply.X_test !== undefined;
+    $("boundary").setAttribute("aria-label", digits ?
+      "Held-out digits with the network's answer: green right, red wrong" :
+      "Decision boundary: the model's output over the plane, with the data points");
+    $("boundary-caption").textContent = digits ?
+      "The first " + Math.min(reply.X_test.length, 60) + " of " + r.test_points +
+      " held-out digits (not trained on), each with the network's answer: green right, red wrong" +
+      ". Training on " + r.train_points + " digits; lr " + r.lr + ", batch " + r.batch + ", loss " + r.loss :
+      r.task === "classification" ?
+      "P(class 1): blue 0, orange 1; points are the data. lr " + r.lr +
+      ", batch " + r.batch + ", loss " + r.loss :
+      "the model's curve and the data; lr " + r.lr + ", loss " + r.loss;
+    $("confusion-figure").hidden = !digits;
+    $("test-stats").hidden = !digits;
     $("derivation").querySelectorAll(".result").forEach(function (el) { el.remove(); });
     drawFrame(reply.frame);
+    if (reply.note) { showMessage(reply.note); }
     return true;
   }
 
@@ -156,13 +174,18 @@
     $("loss-value").textContent = fmt(frame.loss, 4);
     $("accuracy-value").textContent = frame.accuracy === null ? "–" :
       (100 * frame.accuracy).toFixed(1) + "%";
+    var t0 = performance.now();
     drawField(frame.field);
+    var t1 = performance.now();
     drawCurves();
+    var t2 = performance.now();
     drawNetwork(frame.network);
     var now = performance.now();
+    state.drawTimes = {field: t1 - t0, curves: t2 - t1, network: now - t2};  // ms, last frame
     state.frames.push(now);
     while (state.frames.length && state.frames[0] < now - 1000) { state.frames.shift(); }
     state.fps = state.frames.length;
+    state.frames_drawn = (state.frames_drawn || 0) + 1;
     $("fps").textContent = state.fps;
   }
 
@@ -174,7 +197,78 @@
     return [0, 1, 2].map(function (i) { return Math.round(a[i] + (b[i] - a[i]) * u); });
   }
 
+  // The digits: a grid of held-out images, each framed green (right) or red (wrong)
+  // with the network's answer under it; and the confusion matrix beside.
+  var COLUMNS = 10, PIXEL = 3.5;
+  // The held-out images never change: drawn once per dataset into a canvas of their own.
+  function digitImages(field) {
+    var X = state.data.X_test;
+    if (state.digitImages && state.digitImages.data === X) { return state.digitImages.canvas; }
+    var canvas = document.createElement("canvas"), size = 8 * PIXEL;
+    canvas.width = size * field.shown; canvas.height = size;
+    var ctx = canvas.getContext("2d");
+    for (var k = 0; k < field.shown; k++) {
+      for (var p = 0; p < 64; p++) {
+        var shade = Math.round(255 * (1 - Math.max(0, Math.min(1, X[k][p]))));
+        ctx.fillStyle = "rgb(" + shade + "," + shade + "," + shade + ")";
+        ctx.fillRect(k * size + (p % 8) * PIXEL, Math.floor(p / 8) * PIXEL, PIXEL, PIXEL);
+      }
+    }
+    state.digitImages = {data: X, canvas: canvas};
+    return canvas;
+  }
+
+  function drawDigits(field) {
+    var canvas = $("boundary"), ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
+    var y = state.data.y_test, rows = Math.ceil(field.shown / COLUMNS);
+    var cw = W / COLUMNS, ch = H / Math.max(rows, 1), size = 8 * PIXEL, images = digitImages(field);
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, W, H);
+    ctx.font = "bold 12px sans-serif";
+    ctx.textAlign = "center";
+    ctx.imageSmoothingEnabled = false;
+    for (var k = 0; k < field.shown; k++) {
+      var left = (k % COLUMNS) * cw + (cw - size) / 2, top = Math.floor(k / COLUMNS) * ch + 4;
+      ctx.drawImage(images, k * size, 0, size, size, left, top, size, size);
+      var right = field.predicted[k] === y[k];
+      ctx.strokeStyle = right ? "#2ca02c" : "#d62728";
+      ctx.lineWidth = 2;
+      ctx.strokeRect(left - 1.5, top - 1.5, size + 3, size + 3);
+      ctx.fillStyle = right ? "#1a6e1a" : "#c01818";
+      ctx.fillText(String(field.predicted[k]), left + size / 2, top + size + 14);
+    }
+    ctx.textAlign = "start";
+    $("test-accuracy-value").textContent = (100 * field.test_accuracy).toFixed(1) + "%";
+    drawConfusion(field.confusion);
+  }
+
+  function drawConfusion(matrix) {
+    var table = $("confusion");
+    table.textContent = "";
+    var head = document.createElement("tr");
+    head.appendChild(document.createElement("th")).textContent = "true \\ answer";
+    matrix.forEach(function (_, j) { head.appendChild(document.createElement("th")).textContent = j; });
+    table.appendChild(head);
+    matrix.forEach(function (row, i) {
+      var tr = document.createElement("tr"), total = row.reduce(function (a, b) { return a + b; }, 0);
+      tr.appendChild(document.createElement("th")).textContent = i;
+      row.forEach(function (count, j) {
+        var td = document.createElement("td"), share = total ? count / total : 0;
+        td.textContent = count || "";
+        td.setAttribute("data-value", String(count));
+        if (count) {
+          td.className = i === j ? "right" : "wrong";
+          td.style.background = i === j ? "rgba(44, 160, 44, " + (0.15 + 0.6 * share) + ")" :
+            "rgba(214, 39, 40, " + (0.15 + 0.6 * share) + ")";
+        }
+        tr.appendChild(td);
+      });
+      table.appendChild(tr);
+    });
+  }
+
   function drawField(field) {
+    if (field.kind === "digits") { drawDigits(field); return; }
     var canvas = $("boundary"), ctx = canvas.getContext("2d");
     var W = canvas.width, H = canvas.height, b = field.bounds;
     var sx = function (x) { return (x - b[0]) / (b[1] - b[0]) * W; };
@@ -256,66 +350,158 @@
     return e;
   }
 
+  function weightLabel(li, si, ni, w, g) {
+    var from = li ? "layer " + li + " neuron " + (si + 1) : "input x" + (si + 1) +
+      (pixels(li) ? " (pixel row " + (Math.floor(si / 8) + 1) + ", column " + (si % 8 + 1) + ")" : "");
+    return "weight from " + from + " to layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(w, 4) +
+      (g === null ? "" : ", dC/dw " + fmt(g, 4));
+  }
+  function pixels(li) { return li === 0 && state.frame && state.frame.network.inputs === 64; }
+
+  // The picture is built once per network shape and then updated in place each frame:
+  // creating a thousand elements per frame is slow, and a weight focused from the
+  // keyboard would lose its focus at every frame while playing.
+  var drawn = {shape: null, els: {}, edges: null, nodes: null, labelled: 0, labels: true};
+  function put(id, name, attrs, parent, label) {
+    var e = drawn.els[id], created = !e;
+    if (created) {
+      e = el(name, attrs, parent);
+      drawn.els[id] = e;
+      e.shown = {};
+      Object.keys(attrs).forEach(function (k) { e.shown[k] = String(attrs[k]); });
+      if (label) { e.titleElement = el("title", {}, e); }
+    } else {
+      for (var k in attrs) {
+        var v = String(attrs[k]);
+        if (e.shown[k] !== v) { e.setAttribute(k, v); e.shown[k] = v; }
+      }
+    }
+    // Names and tooltips carry the numbers; while playing they are renewed once a
+    // second, not every frame (a thousand text changes a frame slowed digits to 5/s).
+    if (label && (created || drawn.labels)) {
+      var text = label();
+      if (e.titleElement.textContent !== text) {
+        e.titleElement.textContent = text;
+        e.setAttribute("aria-label", text);
+      }
+    }
+    return e;
+  }
+
   function drawNetwork(net) {
-    var svg = $("network"), W = 560, H = 360;
+    var svg = $("network"), W = 560, image = net.inputs === 64;
     var view = $("edge-view").value;
-    while (svg.firstChild) { svg.removeChild(svg.firstChild); }
     var columns = [net.inputs].concat(net.layers.map(function (l) { return l.neurons.length; }));
+    // 64 inputs: an 8 x 8 block, and each first-layer neuron's 64 weights as an 8 x 8
+    // picture beside it (the pixels it looks for); tall enough for 16 neurons.
+    var widest = Math.max.apply(null, columns.slice(1));
+    var H = image ? Math.max(360, 44 * widest + 50) : 360;
+    var shape = columns.join(",");
+    if (drawn.shape !== shape) {
+      while (svg.firstChild) { svg.removeChild(svg.firstChild); }
+      drawn = {shape: shape, els: {}};
+      drawn.edges = el("g", {"class": "edges"}, svg);
+      drawn.nodes = el("g", {"class": "nodes"}, svg);
+      svg.setAttribute("height", H);
+    }
+    var edges = drawn.edges, nodes = drawn.nodes, now = performance.now();
+    drawn.labels = !state.playing || now - drawn.labelled > 1000;
+    if (drawn.labels) { drawn.labelled = now; }
     var pos = function (c, i) {
-      var n = columns[c], x = 40 + c * (W - 80) / (columns.length - 1);
+      var n = image && c === 0 ? 1 : columns[c], x = 40 + c * (W - 80) / (columns.length - 1);
       return [x, H / 2 + (i - (n - 1) / 2) * Math.min(40, (H - 50) / n)];
     };
-    var biggest = 1e-12;
-    net.layers.forEach(function (layer) {
+    // Line widths and shades are relative to the largest; the pixel pictures to the
+    // largest of the first layer's own (smaller than the later layers': they would fade).
+    var largest = [];
+    net.layers.forEach(function (layer, li) {
+      largest[li] = 1e-12;
       layer.neurons.forEach(function (n) {
         var values = view === "weights" ? n.w : (n.dw || []);
-        values.forEach(function (v) { biggest = Math.max(biggest, Math.abs(v)); });
+        values.forEach(function (v) { largest[li] = Math.max(largest[li], Math.abs(v)); });
       });
     });
-    var edges = el("g", {"class": "edges"}, svg), nodes = el("g", {"class": "nodes"}, svg);
+    var biggest = Math.max.apply(null, largest.slice(image ? 1 : 0));
     net.layers.forEach(function (layer, li) {
       layer.neurons.forEach(function (n, ni) {
         var to = pos(li + 1, ni);
+        if (image && li === 0) {
+          drawWeightPicture(n, ni, to, pos(0, 0), view, largest[0], edges, nodes);
+          return drawNeuron(layer, li, n, ni, to, nodes);
+        }
         n.w.forEach(function (w, si) {
           var from = pos(li, si), g = n.dw ? n.dw[si] : null;
           var v = view === "weights" ? w : (g === null ? 0 : g);
-          var line = el("line", {
+          put("w" + li + "," + ni + "," + si, "line", {
             x1: from[0] + 11, y1: from[1], x2: to[0] - 11, y2: to[1],
             "class": "weight", "data-layer": li + 1, "data-neuron": ni + 1, "data-source": si + 1,
             stroke: v >= 0 ? "#0877bd" : "#f59322",
             "stroke-width": (0.6 + 5 * Math.abs(v) / biggest).toFixed(2),
-            tabindex: 0, role: "button",
-            "aria-label": "weight from " + (li ? "layer " + li + " neuron " : "input ") + (si + 1) +
-              " to layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(w, 4) +
-              (g === null ? "" : ", dC/dw " + fmt(g, 4))
-          }, edges);
-          el("title", {}, line).textContent = line.getAttribute("aria-label");
+            tabindex: 0, role: "button"
+          }, edges, function () { return weightLabel(li, si, ni, w, g); });
         });
-        var bias = el("rect", {x: to[0] - 4, y: to[1] + 13, width: 8, height: 8, "class": "bias",
-          "data-layer": li + 1, "data-neuron": ni + 1, "data-source": 0, tabindex: 0, role: "button",
-          fill: n.b >= 0 ? "#0877bd" : "#f59322",
-          "aria-label": "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
-            (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4))}, nodes);
-        el("title", {}, bias).textContent = bias.getAttribute("aria-label");
-        var saturated = n.saturated !== null && n.saturated >= 0.5;
-        var circle = el("circle", {cx: to[0], cy: to[1], r: 11,
-          "class": "neuron" + (saturated ? " saturated" : ""),
-          "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button",
-          "aria-label": "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
-            (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points")},
-          nodes);
-        el("title", {}, circle).textContent = circle.getAttribute("aria-label");
+        drawNeuron(layer, li, n, ni, to, nodes);
       });
     });
-    for (var i = 0; i < net.inputs; i++) {
-      var p = pos(0, i);
-      el("rect", {x: p[0] - 11, y: p[1] - 11, width: 22, height: 22, "class": "input"}, nodes);
-      el("text", {x: p[0], y: p[1] + 4, "text-anchor": "middle"}, nodes).textContent = "x" + (i + 1);
+    if (drawn.els.inputs) { return; }  // the inputs and headings never change
+    drawn.els.inputs = true;
+    if (image) {
+      var c0 = pos(0, 0), P = 7;
+      var block = el("g", {"class": "inputs", role: "img",
+        "aria-label": "64 inputs x1 to x64: the 8 x 8 pixels of a digit, row by row"}, nodes);
+      for (var k = 0; k < 64; k++) {
+        el("rect", {x: c0[0] - 4 * P + (k % 8) * P, y: c0[1] - 4 * P + Math.floor(k / 8) * P,
+          width: P, height: P, "class": "pixel", fill: "#e8f1e3"}, block);
+      }
+      el("text", {x: c0[0], y: c0[1] + 4 * P + 14, "text-anchor": "middle"}, nodes).textContent = "x1 … x64";
+    } else {
+      for (var i = 0; i < net.inputs; i++) {
+        var p = pos(0, i);
+        el("rect", {x: p[0] - 11, y: p[1] - 11, width: 22, height: 22, "class": "input"}, nodes);
+        el("text", {x: p[0], y: p[1] + 4, "text-anchor": "middle"}, nodes).textContent = "x" + (i + 1);
+      }
     }
     columns.forEach(function (n, c) {
       el("text", {x: pos(c, 0)[0], y: 14, "text-anchor": "middle", "class": "column"}, svg)
         .textContent = c === 0 ? "inputs" : (c === columns.length - 1 ? "output" : "layer " + c);
     });
+  }
+
+  // One first-layer neuron's 64 weights (or dC/dw) as an 8 x 8 picture left of it, each
+  // cell a weight to click; a grey line from the input block says where they come from.
+  function drawWeightPicture(n, ni, to, block, view, biggest, edges, nodes) {
+    var C = 4, left = to[0] - 11 - 8 * C - 6, top = to[1] - 4 * C;
+    put("in" + ni, "line", {x1: block[0] + 4 * 7 + 2, y1: block[1], x2: left - 2, y2: to[1],
+      "class": "bundle"}, edges);
+    put("out" + ni, "line", {x1: left + 8 * C + 1, y1: to[1], x2: to[0] - 11, y2: to[1],
+      "class": "bundle"}, edges);
+    var group = put("picture" + ni, "g", {"class": "weights", "data-neuron": ni + 1}, nodes);
+    n.w.forEach(function (w, si) {
+      var g = n.dw ? n.dw[si] : null, v = view === "weights" ? w : (g === null ? 0 : g);
+      var a = Math.min(1, Math.abs(v) / biggest);
+      put("w0," + ni + "," + si, "rect", {x: left + (si % 8) * C, y: top + Math.floor(si / 8) * C,
+        width: C, height: C,
+        "class": "weight", "data-layer": 1, "data-neuron": ni + 1, "data-source": si + 1,
+        fill: v >= 0 ? "rgba(8, 119, 189, " + (0.1 + 0.9 * a).toFixed(2) + ")" :
+                       "rgba(245, 147, 34, " + (0.1 + 0.9 * a).toFixed(2) + ")",
+        tabindex: 0, role: "button"}, group, function () { return weightLabel(0, si, ni, w, g); });
+    });
+  }
+
+  function drawNeuron(layer, li, n, ni, to, nodes) {
+    put("b" + li + "," + ni, "rect", {x: to[0] - 4, y: to[1] + 13, width: 8, height: 8, "class": "bias",
+      "data-layer": li + 1, "data-neuron": ni + 1, "data-source": 0, tabindex: 0, role: "button",
+      fill: n.b >= 0 ? "#0877bd" : "#f59322"}, nodes, function () {
+        return "bias of layer " + (li + 1) + " neuron " + (ni + 1) + ": " + fmt(n.b, 4) +
+          (n.db === undefined ? "" : ", dC/db " + fmt(n.db, 4));
+      });
+    var saturated = n.saturated !== null && n.saturated >= 0.5;
+    put("n" + li + "," + ni, "circle", {cx: to[0], cy: to[1], r: 11,
+      "class": "neuron" + (saturated ? " saturated" : ""),
+      "data-layer": li + 1, "data-neuron": ni + 1, tabindex: 0, role: "button"}, nodes, function () {
+        return "layer " + (li + 1) + " neuron " + (ni + 1) + " (" + layer.activation + ")" +
+          (n.saturated === null ? "" : ", saturated on " + Math.round(100 * n.saturated) + "% of points");
+      });
   }
 
   function derivationBox(title) {
@@ -366,8 +552,7 @@
     var reply = await request({type: "weight", layer: layer, neuron: neuron, source: source});
     if (!handleReply(reply)) { return; }
     var what = source === 0 ? "the bias of neuron " + neuron + " in layer " + layer :
-      "the weight from " + (layer === 1 ? "input x" + source : "neuron " + source + " of layer " + (layer - 1)) +
-      " into neuron " + neuron + " of layer " + layer;
+      "the " + weightLabel(layer - 1, source - 1, neuron - 1, reply.value, null).replace(/: [^:]*$/, "");
     var box = derivationBox("dC/dw for " + reply.name + ": " + what);
     box.id = "weight-derivation";
     var scale = (reply.factor === 1 ? "1" : reply.factor) + "/" + reply.batch;
@@ -491,14 +676,9 @@
     if (event) { event.preventDefault(); }
     var reply = await request({type: "expression", text: $("expr-text").value,
                                values: $("expr-values").value});
-    var error = $("expr-error");
-    if (reply.type === "error") {
-      error.textContent = reply.message + (reply.where ? "\n" + reply.where : "");
-      error.hidden = false;
-      $("expr-result").hidden = true;
-      return;
-    }
-    error.hidden = true;
+    if (!expressionReply(reply)) { return; }
+    $("quiz-box").hidden = true;
+    $("expr-quiz").setAttribute("aria-pressed", "false");
     state.expression = reply;
     $("expr-result").hidden = false;
     $("expr-value").textContent = "value: " + reply.root + " = " + fmt(reply.value, 6);
@@ -521,6 +701,32 @@
       steps.appendChild(li);
     });
     exprGo(0);
+  }
+
+  function expressionReply(reply) {
+    var error = $("expr-error");
+    if (reply.type === "error") {
+      error.textContent = reply.message + (reply.where ? "\n" + reply.where : "");
+      error.hidden = false;
+      $("expr-result").hidden = true;
+      $("quiz-box").hidden = true;
+      return false;
+    }
+    error.hidden = true;
+    return true;
+  }
+
+  // The quiz is the step-through page's own (served whole, shown in a sandboxed frame):
+  // the worked steps and gradients are hidden meanwhile, since they are its answers.
+  async function quiz() {
+    var reply = await request({type: "quiz", text: $("expr-text").value,
+                               values: $("expr-values").value, digits: +$("quiz-digits").value});
+    if (!expressionReply(reply)) { return; }
+    $("expr-result").hidden = true;
+    $("quiz-box").hidden = false;
+    $("quiz-frame").srcdoc = reply.page;
+    $("expr-quiz").setAttribute("aria-pressed", "true");
+    state.quiz = reply;
   }
 
   function exprGo(k) {
@@ -606,7 +812,14 @@
       if (!state.busy) { trainOnce(1); }
     });
     $("reset").addEventListener("click", function () { configure(); });
-    $("settings").addEventListener("change", function () { configure(); });
+    $("settings").addEventListener("change", function (event) {
+      // Another dataset gets its own layer sizes (digits: 16 hidden units), unless the
+      // address fixed them.
+      if (event.target.id === "dataset" && !$("hidden").closest("label").hidden) {
+        $("hidden").value = "";
+      }
+      configure();
+    });
     $("edge-view").addEventListener("change", function () {
       if (state.frame) { drawNetwork(state.frame.network); }
     });
@@ -640,7 +853,17 @@
       para(box, link, "share-link");
       para(box, "Add &hide=dataset,hidden,lr (any control names) to fix settings for a class.");
     });
-    $("expression-form").addEventListener("submit", differentiate);
+    $("expression-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      // A quiz-only link (hide=differentiate): Enter starts the quiz, never the answers.
+      if ($("expr-go").hidden) { quiz(); } else { differentiate(); }
+    });
+    $("expr-quiz").addEventListener("click", quiz);
+    $("expr-link").addEventListener("click", function () {
+      $("expr-share").textContent = shareLink() + "  (add &hide=differentiate,network-tab " +
+        "for a quiz the class cannot skip)";
+      $("expr-share").hidden = false;
+    });
     $("expr-prev").addEventListener("click", function () { exprGo(state.exprStep - 1); });
     $("expr-next").addEventListener("click", function () { exprGo(state.exprStep + 1); });
     $("expr-reset").addEventListener("click", function () { exprGo(0); });
@@ -650,7 +873,8 @@
       return;
     }
     var configured = await configure();
-    await differentiate();
+    if (params.get("quiz") === "1" || $("expr-go").hidden) { await quiz(); }
+    else { await differentiate(); }
     if (configured && urlProblems.length) { showMessage(urlProblems.join("\n")); }
     if (params.get("play") === "1") { setPlaying(true); }
     document.body.setAttribute("data-ready", "true");

@@ -89,6 +89,12 @@
       }
     });
     clearHighlights();
+    if (quiz) {  // an edge's label is the local derivative asked for: shown once answered
+      steps.forEach(function (t, i) {
+        var edge = edgeForStep[String(t.number)];
+        if (edge && t.pass === 1) { edge.classList.toggle("unanswered", !answered[i]); }
+      });
+    }
     $("step-counter").textContent = "step " + current + " / " + N;
     var s = current >= 1 ? steps[current - 1] : null;
     $("pass-counter").textContent = DATA.passes > 1 && s
