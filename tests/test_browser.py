@@ -449,7 +449,7 @@ def test_jupyter_iframe_holds_the_same_page(driver, tmp_path):
     from visualize.step_through import StepThrough
     shown = StepThrough(neuron(), quiz=True)
     markup = shown._repr_html_()
-    assert markup.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in markup
+    assert markup.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts allow-forms"' in markup
     page = html_module.unescape(re.search(r'srcdoc="([^"]*)"', markup).group(1))
     assert page == shown.html
     host = tmp_path / "notebook.html"
@@ -458,4 +458,10 @@ def test_jupyter_iframe_holds_the_same_page(driver, tmp_path):
     driver.switch_to.frame(driver.find_element("tag name", "iframe"))
     by_id(driver, "next").click()
     assert by_id(driver, "quiz").is_displayed() and by_id(driver, "step-counter").text == "step 1 / 5"
+    # Check must work inside the notebook's frame too (a sandbox without allow-forms
+    # never fires the form's submit, so the button did nothing).
+    from autograd_core import trace_backward
+    first = next(iter(trace_backward(neuron())))
+    answer(driver, format_number(first.local), format_number(first.parent.grad))
+    assert by_id(driver, "quiz-score").text == "score 1 / 5"
     driver.switch_to.default_content()

@@ -305,7 +305,7 @@ class StepThrough:
     def _repr_html_(self):
         return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
                 f'style="width: 100%; height: {self.height}px; border: 1px solid #ccc" '
-                'sandbox="allow-scripts" title="chain rule, step by step"></iframe>')
+                'sandbox="allow-scripts allow-forms" title="chain rule, step by step"></iframe>')
 
     def save(self, path) -> str:
         path = _check_target(path)
