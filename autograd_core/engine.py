@@ -31,6 +31,7 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import operator
 
 from . import ops as _ops
 from .ops import OPS, Op, op_info
@@ -71,43 +72,41 @@ class Value:
     __array_ufunc__ = None     # numpy scalars on the left defer to our reflected methods
 
     def __new__(cls, data=0.0, label="", requires_grad=True):
-        if requires_grad is not True and requires_grad is not False:
-            raise TypeError(f"Value requires_grad must be True or False, got "
-                            f"{_describe(requires_grad)}")
-        return object.__new__(cls if requires_grad else Constant)
-
-    def __init__(self, data, label="", requires_grad=True):
-        self.data = _check_data(data)
-        self.grad = 0.0
-        self._a = self._da = self._b = self._db = None
-        if not isinstance(label, str):
+        # All of the constructor is here (no __init__): one Python call per leaf.
+        if requires_grad is not True:
+            if requires_grad is not False:
+                raise TypeError(f"Value requires_grad must be True or False, got "
+                                f"{_describe(requires_grad)}")
+            cls = Constant
+        node = _new(cls)
+        node.data = data if type(data) is float and data - data == 0.0 else _check_data(data)
+        if requires_grad:
+            node.grad = 0.0
+        node._a = node._da = node._b = node._db = None
+        if type(label) is not str and not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {_describe(label)}")
-        self._op_label = ("", label) if label else ""
+        node._op_label = ("", label) if label else ""
+        return node
 
     def backward(self):
         """Fill in d self / d node as `.grad` on every node that needs a gradient."""
-        if not self.requires_grad:
+        if type(self) is Constant:
             return  # a constant: nothing in its graph needs a gradient
-        order = _order(self)                   # each node after all of its parents
-        leaves = []
-        for node in order:
-            if node._a is not None:
-                node.grad = 0.0                # intermediates show this pass only
-            else:
-                leaves.append(node)            # leaves accumulate across calls
-        before = [leaf.grad for leaf in leaves]
+        nodes, leaves = _walk(self)        # results, each after all of its parents
+        for node in nodes:
+            node.grad = 0.0                # intermediates show this pass only
+        before = list(map(_grad_of, leaves))  # leaves accumulate across calls
         self.grad = 1.0 if self._a is not None else self.grad + 1.0
         with paused_gc():
-            for node in reversed(order):
+            for node in reversed(nodes):
                 upstream = node.grad
                 if upstream == 0.0:
                     continue  # every contribution would be zero
                 # Chain rule: dL/dparent += dL/dnode * dnode/dparent, for each parent
                 # (the layout of _a, _da, _b, _db is in the class docstring).
                 a, b = node._a, node._b
-                if b is None:                  # one parent (none: a leaf)
-                    if a is not None:
-                        a.grad += node._da * upstream
+                if b is None:                  # one parent
+                    a.grad += node._da * upstream
                 elif b is not MANY:            # two parents; a float is a constant
                     if type(a) is not float:
                         a.grad += node._da * upstream
@@ -116,10 +115,8 @@ class Value:
                 else:                          # wsum, sum
                     for parent, local in zip(a, node._da):
                         parent.grad += local * upstream  # (a constant ignores it)
-        for leaf in leaves:
-            if leaf.grad - leaf.grad != 0.0:   # inf or nan somewhere: find out where
-                _careful_backward(self, order, leaves, before)
-                break
+        if not _all_finite(leaves):            # inf or nan somewhere: find out where
+            _careful_backward(self, nodes, leaves, before)
 
     # ---- the public form of the node's links (see the layout in the docstring)
 
@@ -181,7 +178,9 @@ class Value:
     def label(self, label):
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {_describe(label)}")
-        op = self.op
+        op = self._op_label
+        if type(op) is not str:
+            op = op[0]
         self._op_label = (op, label) if label else op
 
     def __repr__(self):
@@ -241,26 +240,28 @@ class Constant(Value):
 
 # ------------------------------------------------------------------ the graph walk
 
-def _order(root: Value) -> list:
-    """The nodes under `root` that need a gradient, each after all of its parents.
+def _walk(root: Value):
+    """(results, leaves): the nodes under `root` that need a gradient. Each result comes
+    after all of its parents; leaves are listed once each.
 
     The textbook depth-first topological sort, with an explicit stack (no recursion, so
-    a chain of a million nodes works): a node is expanded once, and a marker pushed
-    beneath its parents emits it when they are all done. A leaf has no parents to wait
-    for, so it is emitted as soon as it is met. Constants (leaves, results computed
-    from constants only, plain numbers kept in a node) are left out: no gradient flows
-    into them. It reads the raw slots (the layout is in Value's docstring), so it makes
-    no constant leaves; the two-parent case is written out because it is most nodes, and
-    the names it uses are bound as locals because this loop is a third of backward()'s
-    time.
+    a chain of a million nodes works): a result is expanded once, and a marker pushed
+    beneath its parents emits it when they are all done. Leaves have no parents to wait
+    for: they are collected as met and made unique at the end. Constants (leaves,
+    results computed from constants only, plain numbers kept in a node) are left out:
+    no gradient flows into them. It reads the raw slots (the layout is in Value's
+    docstring), so it makes no constant leaves; the two-parent case is written out
+    because it is most nodes, and the names it uses are bound as locals because this
+    loop is a third of backward()'s time.
     """
     if type(root) is Constant:
-        return []
+        return [], []
     if root._a is None:
-        return [root]
-    order, visited = [], set()
+        return [], [root]
+    order, leaves, visited = [], [], set()
     stack = [root]
-    pop, push, emit, seen = stack.pop, stack.append, order.append, visited.add
+    pop, push, emit, leaf, seen = stack.pop, stack.append, order.append, leaves.append, \
+        visited.add
     emit_marker, many, number, constant = _EMIT, MANY, float, Constant
     with paused_gc():
         while stack:
@@ -276,27 +277,42 @@ def _order(root: Value) -> list:
             a, b = node._a, node._b
             if b is many:
                 for parent in a:
-                    if parent not in visited and type(parent) is not constant:
+                    if type(parent) is not constant:
                         if parent._a is None:
-                            seen(parent)  # a leaf has no parents to wait for
-                            emit(parent)
-                        else:
+                            leaf(parent)
+                        elif parent not in visited:
                             push(parent)
                 continue
-            if type(a) is not number and type(a) is not constant and a not in visited:
+            if type(a) is not number and type(a) is not constant:
                 if a._a is None:
-                    seen(a)
-                    emit(a)
-                else:
+                    leaf(a)
+                elif a not in visited:
                     push(a)
-            if b is not None and type(b) is not number and type(b) is not constant \
-                    and b not in visited:
+            if b is not None and type(b) is not number and type(b) is not constant:
                 if b._a is None:
-                    seen(b)
-                    emit(b)
-                else:
+                    leaf(b)
+                elif b not in visited:
                     push(b)
-    return order
+    return order, list(dict.fromkeys(leaves))
+
+
+def _order(root: Value) -> list:
+    """Every node under `root` that needs a gradient, each after all of its parents
+    (the leaves first)."""
+    nodes, leaves = _walk(root)
+    return leaves + nodes
+
+
+_grad_of = operator.attrgetter("grad")
+
+
+def _all_finite(leaves) -> bool:
+    """True when every leaf's grad is finite (one sum in C; one by one if it overflows)."""
+    try:
+        total = math.fsum(map(_grad_of, leaves))
+    except (OverflowError, ValueError):  # finite grads too big to add up, or inf - inf
+        return all(g - g == 0.0 for g in map(_grad_of, leaves))
+    return total - total == 0.0
 
 
 _EMIT = object()  # on the stack: "the node beneath me is done"
@@ -455,27 +471,20 @@ def _compared(other, symbol):
 _new = object.__new__
 
 
-def _node(data, parents, local_grads, op_name, needs_grad=True):
-    """A result node from tuples of parents and local derivatives (the n-ary sums and
-    other engines' ops); skips __init__'s checks because the operation made the data."""
+def _node(data, parents, local_grads, op_name, needs_grad=True, label=""):
+    """A node with the n-ary layout (tuples of parents and local derivatives; the sums
+    use it); skips __init__'s checks because the operation made the data."""
     if needs_grad:
         out = _new(Value)
         out.grad = 0.0
     else:
         out = _new(Constant)  # its grad is always 0.0
     out.data = data
-    if len(parents) != len(local_grads):
-        raise ValueError(f"{op_name}: {len(parents)} parents but {len(local_grads)} "
-                         "local derivatives")
-    if len(parents) == 1:
-        out._a, out._da, out._b, out._db = parents[0], local_grads[0], None, None
-    elif len(parents) == 2:
-        out._a, out._da, out._b, out._db = parents[0], local_grads[0], parents[1], local_grads[1]
-    elif parents:
-        out._a, out._da, out._b, out._db = tuple(parents), tuple(local_grads), MANY, None
-    else:
-        out._a = out._da = out._b = out._db = None
-    out._op_label = op_name
+    out._a = parents
+    out._da = local_grads
+    out._b = MANY
+    out._db = None
+    out._op_label = (op_name, label) if label else op_name
     return out
 
 
@@ -736,7 +745,7 @@ minimum.__doc__ = "minimum(a, b): the smaller, as a node; at a tie each side get
 
 # ------------------------------------------------------------------ the n-ary sums
 
-def weighted_sum(weights, inputs, bias, *, checked=False):
+def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
     """sum(w_i * x_i) + b as one node with parents (w_1..w_k, x_1..x_k, b).
 
     It is exactly what a neuron computes before its activation, with the local
@@ -744,6 +753,7 @@ def weighted_sum(weights, inputs, bias, *, checked=False):
     One node instead of 2k makes networks several times faster and their graphs smaller.
     `checked=True` promises that weights and inputs are equally long tuples of Values
     and bias a Value (nn's layers check a sample's inputs once for all their neurons).
+    `label` labels the node.
     """
     if not checked:
         weights = tuple(w if type(w) is Value else _constant(w, "wsum") for w in weights)
@@ -762,8 +772,8 @@ def weighted_sum(weights, inputs, bias, *, checked=False):
     if out - out != 0.0:
         raise _overflow(OPS["wsum"], ws + xs)
     parents = weights + inputs + (bias,)
-    needs_grad = bias.requires_grad or any(p.requires_grad for p in parents)
-    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad)
+    needs_grad = type(bias) is not Constant or any(p.requires_grad for p in parents)
+    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad, label)
 
 
 def value_sum(terms):
