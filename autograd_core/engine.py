@@ -108,7 +108,7 @@ class Value:
                 if b is None:                  # one parent
                     a.grad += node._da * upstream
                 elif b is not MANY:            # two parents; a float is a constant
-                    if type(a) is not float:
+                    if type(a) is not float:   # (and a constant node ignores it)
                         a.grad += node._da * upstream
                     if type(b) is not float:
                         b.grad += node._db * upstream
@@ -275,13 +275,15 @@ def _walk(root: Value):
             push(node)
             push(emit_marker)
             a, b = node._a, node._b
-            if b is many:
+            if b is many:  # a neuron's weights come again in every sample: ask first
                 for parent in a:
-                    if type(parent) is not constant:
-                        if parent._a is None:
-                            leaf(parent)
-                        elif parent not in visited:
-                            push(parent)
+                    if parent in visited or type(parent) is constant:
+                        continue
+                    if parent._a is None:
+                        seen(parent)
+                        leaf(parent)
+                    else:
+                        push(parent)
                 continue
             if type(a) is not number and type(a) is not constant:
                 if a._a is None:
