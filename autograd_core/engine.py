@@ -18,10 +18,12 @@ and the method the engine runs is written from it (see `_method_source` below):
         out = a * b                 # the forward formula
         d_a = b                     # d out / d a
         d_b = a                     # d out / d b
-        return _node(out, (self, other), (d_a, d_b), "*")
+        node = Value with data=out, parents (self, other), local_grads (d_a, d_b), op "*"
 
 plus the checks that make bad math an error naming the operation. After `backward()`
-come the details: constants, the checks, the n-ary sums and the graph walk.
+come the details: how a node stores its parents (slots, not tuples: a graph of a
+million nodes fits in about 112 MB), constants, the checks, the n-ary sums and the
+graph walk.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import operator
 
 from . import ops as _ops
 from .ops import OPS, Op, op_info
@@ -46,67 +49,139 @@ class Value:
     constant: drawn in pictures, but it receives no gradient and no chain-rule step (a
     plain number used in an operation becomes one). A result needs a gradient when any
     of its parents does.
+
+    How a node keeps its parents and local derivatives (the `parents`, `local_grads`,
+    `op` and `label` properties below read them back in the public form). Most nodes
+    have one or two parents, so those get a slot each rather than two tuples per node:
+
+        a leaf            _a = _b = None
+        one parent        _a = the parent,        _da = d self / d _a,   _b = None
+        two parents       _a, _da as above, and   _b, _db for the second
+        many (wsum, sum)  _a = tuple of parents,  _da = tuple of derivatives,  _b = MANY
+        _op_label         the op's name, or (op, label) for a labelled node
+
+    A plain number in an operation (the 0.5 of x * 0.5) stays a float in _a or _b: a
+    constant needs no gradient, so it costs no node until `.parents` is asked for, which
+    then makes it a constant leaf (once, so the graph keeps its identity from then on).
     """
 
-    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
-    requires_grad = True       # per class: Constant below says False; no per-node cost
+    __slots__ = ("data", "grad", "_a", "_da", "_b", "_db", "_op_label")
+    # Per class, no per-node cost: Constant below says False. (The engine's own loops
+    # ask `type(node) is Constant`, which is the same question, asked faster.)
+    requires_grad = True
     __array_ufunc__ = None     # numpy scalars on the left defer to our reflected methods
 
     def __new__(cls, data=0.0, label="", requires_grad=True):
-        if requires_grad is not True and requires_grad is not False:
-            raise TypeError(f"Value requires_grad must be True or False, got "
-                            f"{_describe(requires_grad)}")
-        return object.__new__(cls if requires_grad else Constant)
-
-    def __init__(self, data, label="", requires_grad=True):
-        self.data = _check_data(data)
-        self.grad = 0.0
-        self.parents = ()
-        self.local_grads = ()
-        self.op = ""
-        if not isinstance(label, str):
+        # All of the constructor is here (no __init__): one Python call per leaf.
+        if requires_grad is not True:
+            if requires_grad is not False:
+                raise TypeError(f"Value requires_grad must be True or False, got "
+                                f"{_describe(requires_grad)}")
+            cls = Constant
+        node = _new(cls)
+        node.data = data if type(data) is float and data - data == 0.0 else _check_data(data)
+        if requires_grad:
+            node.grad = 0.0
+        node._a = node._da = node._b = node._db = None
+        if type(label) is not str and not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {_describe(label)}")
-        self.label = label
+        node._op_label = ("", label) if label else ""
+        return node
 
     def backward(self):
         """Fill in d self / d node as `.grad` on every node that needs a gradient."""
-        if not self.requires_grad:
+        if type(self) is Constant:
             return  # a constant: nothing in its graph needs a gradient
-        order = _order(self)                   # each node after all of its parents
-        leaves = []
-        for node in order:
-            if node.parents:
-                node.grad = 0.0                # intermediates show this pass only
-            else:
-                leaves.append(node)            # leaves accumulate across calls
-        before = [leaf.grad for leaf in leaves]
-        self.grad = 1.0 if self.parents else self.grad + 1.0
+        nodes, leaves = _walk(self)        # results, each after all of its parents
+        for node in nodes:
+            node.grad = 0.0                # intermediates show this pass only
+        before = list(map(_grad_of, leaves))  # leaves accumulate across calls
+        self.grad = 1.0 if self._a is not None else self.grad + 1.0
         with paused_gc():
-            for node in reversed(order):
+            for node in reversed(nodes):
                 upstream = node.grad
                 if upstream == 0.0:
                     continue  # every contribution would be zero
-                # Chain rule: dL/dparent += dL/dnode * dnode/dparent.
-                parents = node.parents
-                if len(parents) == 2:  # +, *, ...: the loop below, unrolled
-                    a, b = parents
-                    d_a, d_b = node.local_grads
-                    # x * 0.5: asking skips a constant's grad property, which costs
-                    # two Python calls (it ignores the addition anyway)
-                    if a.requires_grad:
-                        a.grad += d_a * upstream
-                    if b.requires_grad:
-                        b.grad += d_b * upstream
-                    continue
-                if len(parents) == 1:  # sigmoid, tanh, ...: the loop below, unrolled
-                    parents[0].grad += node.local_grads[0] * upstream
-                    continue
-                for parent, local in zip(parents, node.local_grads):
-                    parent.grad += local * upstream  # (a constant ignores it)
-        for leaf in leaves:
-            if leaf.grad - leaf.grad != 0.0:   # inf or nan somewhere: find out where
-                _careful_backward(self, order, leaves, before)
-                break
+                # Chain rule: dL/dparent += dL/dnode * dnode/dparent, for each parent
+                # (the layout of _a, _da, _b, _db is in the class docstring).
+                a, b = node._a, node._b
+                if b is None:                  # one parent
+                    a.grad += node._da * upstream
+                elif b is not MANY:            # two parents; a float is a constant
+                    if type(a) is not float:   # (and a constant node ignores it)
+                        a.grad += node._da * upstream
+                    if type(b) is not float:
+                        b.grad += node._db * upstream
+                else:                          # wsum, sum
+                    for parent, local in zip(a, node._da):
+                        parent.grad += local * upstream  # (a constant ignores it)
+        if not _all_finite(leaves):            # inf or nan somewhere: find out where
+            _careful_backward(self, nodes, leaves, before)
+
+    # ---- the public form of the node's links (see the layout in the docstring)
+
+    @property
+    def parents(self):
+        """The Values this one was computed from (a tuple; () for a leaf)."""
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (a,)
+        if b is MANY:
+            return a
+        if type(a) is float:
+            a = self._a = _constant_leaf(a)
+        if type(b) is float:
+            b = self._b = _constant_leaf(b)
+        return (a, b)
+
+    @property
+    def local_grads(self):
+        """d self / d parents[i], computed in the forward pass (a tuple of floats)."""
+        a, b = self._a, self._b
+        if b is None:
+            return () if a is None else (self._da,)
+        if b is MANY:
+            return self._da
+        return (self._da, self._db)
+
+    @local_grads.setter
+    def local_grads(self, values):
+        values = tuple(values)
+        if len(values) != len(self.parents):
+            raise ValueError(f"local_grads needs one number per parent "
+                             f"({len(self.parents)}), got {len(values)}")
+        if self._b is MANY:
+            self._da = values
+        elif values:
+            self._da = values[0]
+            if len(values) == 2:
+                self._db = values[1]
+
+    @property
+    def op(self):
+        """The operation that made this Value ("" for a leaf)."""
+        op = self._op_label
+        return op if type(op) is str else op[0]
+
+    @op.setter
+    def op(self, op):
+        label = self.label
+        self._op_label = (op, label) if label else op
+
+    @property
+    def label(self):
+        """The name shown in pictures and step text ("" for none)."""
+        op = self._op_label
+        return "" if type(op) is str else op[1]
+
+    @label.setter
+    def label(self, label):
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {_describe(label)}")
+        op = self._op_label
+        if type(op) is not str:
+            op = op[0]
+        self._op_label = (op, label) if label else op
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -165,44 +240,85 @@ class Constant(Value):
 
 # ------------------------------------------------------------------ the graph walk
 
-def _order(root: Value) -> list:
-    """The nodes under `root` that need a gradient, each after all of its parents.
+def _walk(root: Value):
+    """(results, leaves): the nodes under `root` that need a gradient. Each result comes
+    after all of its parents; leaves are listed once each.
 
     The textbook depth-first topological sort, with an explicit stack (no recursion, so
-    a chain of a million nodes works): a node is expanded once, and a marker pushed
-    beneath its parents emits it when they are all done. A leaf has no parents to wait
-    for, so it is emitted as soon as it is met. Constant leaves are left out (a result
-    computed from constants only may be walked; it never receives a gradient).
+    a chain of a million nodes works): a result is expanded once, and a marker pushed
+    beneath its parents emits it when they are all done. Leaves have no parents to wait
+    for: they are collected as met and made unique at the end. Constants (leaves,
+    results computed from constants only, plain numbers kept in a node) are left out:
+    no gradient flows into them. It reads the raw slots (the layout is in Value's
+    docstring), so it makes no constant leaves; the two-parent case is written out
+    because it is most nodes, and the names it uses are bound as locals because this
+    loop is a third of backward()'s time.
     """
-    if not root.requires_grad:
-        return []
-    order, visited = [], set()
+    if type(root) is Constant:
+        return [], []
+    if root._a is None:
+        return [], [root]
+    order, leaves, visited = [], [], set()
     stack = [root]
+    pop, push, emit, leaf, seen = stack.pop, stack.append, order.append, leaves.append, \
+        visited.add
+    emit_marker, many, number, constant = _EMIT, MANY, float, Constant
     with paused_gc():
         while stack:
-            node = stack.pop()
-            if node is _EMIT:
-                order.append(stack.pop())  # every parent is in the order by now
+            node = pop()
+            if node is emit_marker:
+                emit(pop())  # every parent is in the order by now
                 continue
             if node in visited:
                 continue
-            visited.add(node)
-            stack.append(node)
-            stack.append(_EMIT)
-            for parent in node.parents:
-                if parent in visited:
-                    continue
-                if parent.parents:
-                    stack.append(parent)  # (a constant's parents are constants: walked,
-                    #                        but they never get a gradient)
-                else:
-                    visited.add(parent)   # a leaf has no parents to wait for
-                    if parent.requires_grad:
-                        order.append(parent)
-    return order
+            seen(node)
+            push(node)
+            push(emit_marker)
+            a, b = node._a, node._b
+            if b is many:  # a neuron's weights come again in every sample: ask first
+                for parent in a:
+                    if parent in visited or type(parent) is constant:
+                        continue
+                    if parent._a is None:
+                        seen(parent)
+                        leaf(parent)
+                    else:
+                        push(parent)
+                continue
+            if type(a) is not number and type(a) is not constant:
+                if a._a is None:
+                    leaf(a)
+                elif a not in visited:
+                    push(a)
+            if b is not None and type(b) is not number and type(b) is not constant:
+                if b._a is None:
+                    leaf(b)
+                elif b not in visited:
+                    push(b)
+    return order, list(dict.fromkeys(leaves))
+
+
+def _order(root: Value) -> list:
+    """Every node under `root` that needs a gradient, each after all of its parents
+    (the leaves first)."""
+    nodes, leaves = _walk(root)
+    return leaves + nodes
+
+
+_grad_of = operator.attrgetter("grad")
+
+
+def _all_finite(leaves) -> bool:
+    """True when every leaf's grad is finite (one sum in C; one by one if it overflows)."""
+    try:
+        total = math.fsum(map(_grad_of, leaves))
+    except (OverflowError, ValueError):  # finite grads too big to add up, or inf - inf
+        return all(g - g == 0.0 for g in map(_grad_of, leaves))
+    return total - total == 0.0
 
 
 _EMIT = object()  # on the stack: "the node beneath me is done"
+MANY = object()   # in a node's _b: its parents and derivatives are tuples in _a, _da
 
 
 def topological_order(root: Value) -> list:
@@ -357,35 +473,47 @@ def _compared(other, symbol):
 _new = object.__new__
 
 
-def _node(data, parents, local_grads, op_name, needs_grad=True):
-    """A result node; skips __init__'s checks because the operation made the data."""
+def _node(data, parents, local_grads, op_name, needs_grad=True, label=""):
+    """A node with the n-ary layout (tuples of parents and local derivatives; the sums
+    use it); skips __init__'s checks because the operation made the data."""
     if needs_grad:
         out = _new(Value)
         out.grad = 0.0
     else:
         out = _new(Constant)  # its grad is always 0.0
     out.data = data
-    out.parents = parents
-    out.local_grads = local_grads
-    out.op = op_name
-    out.label = ""
+    out._a = parents
+    out._da = local_grads
+    out._b = MANY
+    out._db = None
+    out._op_label = (op_name, label) if label else op_name
     return out
+
+
+def _constant_leaf(x):
+    """A constant leaf holding the float x (already checked)."""
+    leaf = _new(Constant)
+    leaf.data = x
+    leaf._a = leaf._da = leaf._b = leaf._db = None
+    leaf._op_label = ""
+    return leaf
 
 
 def _constant(x, op_name):
     """A plain number used in an operation, as a constant leaf (errors name the op)."""
-    if type(x) is float and x - x == 0.0:  # the common case: a finite float
-        leaf = _new(Constant)  # _node's work, inline: one constant per x * 0.5
-        leaf.data = x
-        leaf.parents = leaf.local_grads = ()
-        leaf.op = leaf.label = ""
-        return leaf
+    if isinstance(x, Value):
+        return x
+    return _constant_leaf(_operand(x, op_name))
+
+
+def _operand(x, op_name):
+    """An operand as the ops keep it: a Value as it is, a number as its checked float."""
     if isinstance(x, Value):
         return x
     if not _is_number(x):
         raise TypeError(f"{op_name}: cannot combine a Value with {_describe(x)}; "
                         "use an int, float or Value")
-    return _node(_check_data(x, f"{op_name} operand"), (), (), "", False)
+    return _check_data(x, f"{op_name} operand")
 
 
 # ---------------------------------------------------------- operations from the table
@@ -446,20 +574,36 @@ def _plain(text) -> bool:
         return text in ("a", "b", "out", "-a", "-b", "-out")
 
 
-def _method_source(info: Op) -> str:
-    """The Python source of the engine's method for one declared operation."""
+def _method_source(info: Op, reflected=False) -> str:
+    """The Python source of the engine's method for one declared operation.
+
+    `reflected`: the method Python calls for `number <op> value` (__radd__, ...), with
+    the operands swapped back into the order written.
+    """
     binary = info.arity == 2
     names = ("a", "b")[:info.arity] + (("n",) if info.parameter else ())
-    this = ("self", "other")
     lines = [f"def method(self{', other' if binary else ''}{', n' if info.parameter else ''}):"]
     if binary:
-        lines.append("    if type(other) is not Value:")
-        lines.append("        other = _constant(other, OP_NAME)")
-        lines.append("    a, b = self.data, other.data")
-        lines.append("    grad_a, grad_b = self.requires_grad, other.requires_grad")
+        # The operand that may be a plain number: kept as its float (a constant, no
+        # node of its own); a Value keeps its node.
+        this, that = ("b", "a") if reflected else ("a", "b")
+        left, right = ("other", "self") if reflected else ("self", "other")
+        lines += [f"    {this} = self.data",
+                  f"    grad_{this} = type(self) is not Constant",
+                  "    if type(other) is Value:",
+                  f"        {that} = other.data",
+                  f"        grad_{that} = True",
+                  "    elif type(other) is float and other - other == 0.0:",
+                  f"        {that} = other",
+                  f"        grad_{that} = False",
+                  "    else:",
+                  "        other = _operand(other, OP_NAME)",
+                  f"        {that}, grad_{that} = ((other, False) if type(other) is float",
+                  f"                         else (other.data, other.requires_grad))"]
     else:
+        left, right = "self", "None"
         lines.append("    a = self.data")
-        lines.append("    grad_a = self.requires_grad")
+        lines.append("    grad_a = type(self) is not Constant")
     args = ", ".join(f"{k}={k}" for k in names)
     for i, check in enumerate(info.checks):
         lines.append(f"    if {_ops.python_source(check.condition)}:")
@@ -493,8 +637,6 @@ def _method_source(info: Op) -> str:
                   "    else:  # a constant: its derivative is shown, never needed",
                   "        try:", f"            d_{operand} = {formula}",
                   "        except _FAILURES:", f"            d_{operand} = _NAN"]
-    parents = "(self, other)" if binary else "(self,)"
-    locals_ = "(" + ", ".join(f"d_{k}" for k in info.operands) + ("," if not binary else "") + ")"
     op_name = "OP_NAME + _ops._number_text(n)" if info.parameter else "OP_NAME"
     needs_grad = "grad_a or grad_b" if binary else "grad_a"
     lines += [f"    if {needs_grad}:",
@@ -503,20 +645,21 @@ def _method_source(info: Op) -> str:
               "    else:",
               "        node = _new(Constant)",
               "    node.data = out",
-              f"    node.parents = {parents}",
-              f"    node.local_grads = {locals_}",
-              f"    node.op = {op_name}",
-              "    node.label = ''",
+              f"    node._a = {left}",
+              "    node._da = d_a",
+              f"    node._b = {right}",
+              f"    node._db = {'d_b' if binary else 'None'}",
+              f"    node._op_label = {op_name}",
               "    return node"]
     return "\n".join(lines) + "\n"
 
 
 def _install(info: Op):
-    """Write the op's method from its declaration and attach it to Value."""
+    """Write the op's methods from its declaration and attach them to Value."""
     if info.nary:
         return None
     namespace = dict(_ops.FLOAT_FUNCTIONS, Value=Value, Constant=Constant, _new=_new,
-                     _constant=_constant, _node=_node,
+                     _operand=_operand,
                      _FAILURES=_FAILURES, _INF=_INF, _NAN=_NAN, _ops=_ops, int=int,
                      _domain_error=_domain_error, _overflow=_overflow,
                      _derivative_overflow=_derivative_overflow, INFO=info,
@@ -526,8 +669,13 @@ def _install(info: Op):
     for i, text in enumerate(info.derivatives):
         if not isinstance(text, str):
             namespace[f"_fn_d{i}"] = text
-    exec(compile(_method_source(info), f"<operation {info.name}>", "exec"), namespace)
-    method = namespace["method"]
+
+    def make(reflected):
+        exec(compile(_method_source(info, reflected), f"<operation {info.name}>", "exec"),
+             namespace)
+        return namespace["method"]
+
+    method = make(False)
     method.__name__ = method.__qualname__ = info.method or info.name
     method.__doc__ = info.doc
     if info.parameter:
@@ -535,9 +683,9 @@ def _install(info: Op):
     elif info.method:
         setattr(Value, info.method, method)
     if info.reflected:
-        def reflected(self, other, _method=method, _name=info.name):
-            return _method(_constant(other, _name), self)
-        reflected.__name__ = info.reflected
+        reflected = make(True)
+        reflected.__name__ = reflected.__qualname__ = info.reflected
+        reflected.__doc__ = info.doc
         setattr(Value, info.reflected, reflected)
     return method
 
@@ -599,7 +747,7 @@ minimum.__doc__ = "minimum(a, b): the smaller, as a node; at a tie each side get
 
 # ------------------------------------------------------------------ the n-ary sums
 
-def weighted_sum(weights, inputs, bias, *, checked=False):
+def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
     """sum(w_i * x_i) + b as one node with parents (w_1..w_k, x_1..x_k, b).
 
     It is exactly what a neuron computes before its activation, with the local
@@ -607,6 +755,7 @@ def weighted_sum(weights, inputs, bias, *, checked=False):
     One node instead of 2k makes networks several times faster and their graphs smaller.
     `checked=True` promises that weights and inputs are equally long tuples of Values
     and bias a Value (nn's layers check a sample's inputs once for all their neurons).
+    `label` labels the node.
     """
     if not checked:
         weights = tuple(w if type(w) is Value else _constant(w, "wsum") for w in weights)
@@ -625,8 +774,8 @@ def weighted_sum(weights, inputs, bias, *, checked=False):
     if out - out != 0.0:
         raise _overflow(OPS["wsum"], ws + xs)
     parents = weights + inputs + (bias,)
-    needs_grad = bias.requires_grad or any(p.requires_grad for p in parents)
-    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad)
+    needs_grad = type(bias) is not Constant or any(p.requires_grad for p in parents)
+    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad, label)
 
 
 def value_sum(terms):

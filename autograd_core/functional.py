@@ -197,7 +197,7 @@ def forward_grad(outputs, wrt, count=None):
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
             raise TypeError(f"forward_grad: output {i} must be a Value, got {_describe(out)}")
-    top = _node(0.0, tuple(outputs), (), "sum")  # only to walk all outputs' graphs at once
+    top = _node(0.0, tuple(outputs), (1.0,) * len(outputs), "sum")  # to walk them all at once
     order = topological_order(top)[:-1]
     tangent = {wrt: 1.0} if wrt.requires_grad else {}
     if count is not None:

@@ -31,15 +31,14 @@ class Value(_engine.Value):
     __slots__ = ()
 
     def __new__(cls, data=0.0, _children=(), _op="", label=""):
-        return object.__new__(cls)
-
-    def __init__(self, data, _children=(), _op="", label=""):
         if _children:
             raise TypeError("autograd_core.micrograd: nodes are made by operations, not "
                             "by hand with _children; to add an operation with its "
                             "derivative use autograd_core.declare (see docs/engine.md)")
-        super().__init__(data, label=label)
-        self.op = _op
+        node = _engine.Value.__new__(cls, data, label=label)
+        if _op:
+            node.op = _op
+        return node
 
     @property
     def _prev(self):

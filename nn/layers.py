@@ -117,13 +117,11 @@ class Neuron(Module):
 
     def _fire(self, x):
         """The neuron on a tuple of Values as long as self.w (checked by the caller)."""
-        net = weighted_sum(tuple(self.w), x, self.b, checked=True)
         activate = ACTIVATIONS[self.activation]
         if activate is None:
-            net.label = self._name
-            return net
-        net.label = self._net_label
-        out = activate(net)
+            return weighted_sum(tuple(self.w), x, self.b, checked=True, label=self._name)
+        out = activate(weighted_sum(tuple(self.w), x, self.b, checked=True,
+                                    label=self._net_label))
         out.label = self._name
         return out
 

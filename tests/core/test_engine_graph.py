@@ -165,7 +165,9 @@ def test_gradcheck_bad_arguments():
 def test_no_per_node_dict_or_closure():
     v = Value(1.0) * 2.0
     assert not hasattr(v, "__dict__")
-    assert set(Value.__slots__) == {"data", "grad", "parents", "local_grads", "op", "label"}
+    # parents and local derivatives in slots (no tuples for one or two parents); op and
+    # label share one slot
+    assert set(Value.__slots__) == {"data", "grad", "_a", "_da", "_b", "_db", "_op_label"}
     constant = Value(1.0, requires_grad=False)
     assert not hasattr(constant, "__dict__") and type(constant).__slots__ == ()
 
