@@ -96,8 +96,11 @@ def _count_nodes(root, parents_of):
 def memory(engine):
     """Bytes per node of the W3-shaped chain with MEMORY_NODES nodes, leaves counted.
 
-    Each step x * 0.9999 + 0.0001 makes 4 nodes: two constant leaves (the plain numbers
-    become leaf Values in both engines) and two operation nodes.
+    Each step x * 0.9999 + 0.0001 makes 4 nodes: two constant leaves and two operation
+    nodes. micrograd makes a leaf Value for each plain number as it goes; chainrule keeps
+    the number in its operation node and makes the leaf when `.parents` is first read,
+    which the node count below does after the bytes are taken: the graph counted is the
+    same, its constants cost what they cost while the graph is built and walked.
     """
     if engine == "chainrule":
         from autograd_core import Value
