@@ -82,8 +82,9 @@ def test_python_m_autograd_core_prints_the_whole_table():
     import sys
     out = subprocess.run([sys.executable, "-m", "autograd_core"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stderr == ""
-    for name in OPS:
-        assert f"| `{name}` |" in out.stdout
+    for name, info in OPS.items():
+        if not info.user:  # ops declared by other tests in this process are not built in
+            assert f"| `{name}` |" in out.stdout
 
 
 def test_readme_shows_the_current_op_table():
