@@ -71,7 +71,7 @@ class Value:
     requires_grad = True
     __array_ufunc__ = None     # numpy scalars on the left defer to our reflected methods
 
-    def __new__(cls, data=0.0, label="", requires_grad=True):
+    def __new__(cls, data, label="", requires_grad=True):
         # All of the constructor is here (no __init__): one Python call per leaf.
         if requires_grad is not True:
             if requires_grad is not False:
@@ -87,6 +87,9 @@ class Value:
             raise TypeError(f"Value label must be a str, got {_describe(label)}")
         node._op_label = ("", label) if label else ""
         return node
+
+    def __getnewargs__(self):
+        return (self.data,)  # copy and pickle make their node through __new__ as well
 
     def backward(self):
         """Fill in d self / d node as `.grad` on every node that needs a gradient."""

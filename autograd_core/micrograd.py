@@ -30,7 +30,7 @@ class Value(_engine.Value):
 
     __slots__ = ()
 
-    def __new__(cls, data=0.0, _children=(), _op="", label=""):
+    def __new__(cls, data, _children=(), _op="", label=""):
         if _children:
             raise TypeError("autograd_core.micrograd: nodes are made by operations, not "
                             "by hand with _children; to add an operation with its "

@@ -165,3 +165,21 @@ def test_opposite_infinite_grads_still_raise_and_leave_the_leaves_as_they_were()
     with pytest.raises(NonFiniteGradientError, match="first went wrong"):
         y.backward()
     assert (a.grad, b.grad) == (0.0, 5.0)
+
+
+def test_a_value_needs_its_number_and_still_copies_and_pickles():
+    import copy
+    import pickle
+    import pytest
+    from autograd_core import Value
+    with pytest.raises(TypeError):
+        Value()  # a forgotten number is an error, not a silent 0.0
+    w, c = Value(2.0, label="w"), Value(3.0, requires_grad=False)
+    product = w * c
+    for copied in (copy.copy(w), copy.deepcopy(w), pickle.loads(pickle.dumps(w))):
+        assert (copied.data, copied.label, copied.requires_grad) == (2.0, "w", True)
+    deep = copy.deepcopy(product)
+    assert deep.data == 6.0 and deep.op == "*" and [p.data for p in deep.parents] == [2.0, 3.0]
+    assert not pickle.loads(pickle.dumps(c)).requires_grad
+    deep.backward()
+    assert deep.parents[0].grad == 3.0 and w.grad == 0.0  # the copy's graph, not the original
