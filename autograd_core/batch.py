@@ -36,7 +36,7 @@ import ast
 import functools
 import math
 
-from .compiler import _STEMS, _literal, _Names
+from .compiler import _STEMS, _literal, _Names, checked_numbers
 from .compiler import compile as _compile_graph
 from .engine import Value, _check_data, _describe, topological_order, value_sum
 from .ops import exponent_of, local_formula, op_info
@@ -274,11 +274,7 @@ class BatchCompiledGraph:
         if len(values) != len(self.params):
             raise ValueError(f"compiled batch: expected {len(self.params)} parameter values "
                              f"(one per parameter given to compile), got {len(values)}")
-        for i, x in enumerate(values):
-            if type(x) is not float or x - x != 0.0:
-                values[i] = _check_data(x, f"compiled batch: parameter {i} "
-                                           f"({self.params[i].label or 'unlabelled'})")
-        return values
+        return checked_numbers(values, self.params, "compiled batch: parameter")
 
     def _column_list(self, columns):
         if isinstance(columns, (str, bytes)) or not hasattr(columns, "__len__"):

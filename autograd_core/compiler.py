@@ -157,11 +157,7 @@ class CompiledGraph:
             raise ValueError(f"compiled graph: expected {len(self.inputs)} input values (one "
                              f"per input given to compile), got {len(values)}; a graph of "
                              "another shape needs a new compile")
-        for i, x in enumerate(values):
-            if type(x) is not float or x - x != 0.0:
-                values[i] = _check_data(x, f"compiled graph: input {i} "
-                                           f"({self.inputs[i].label or 'unlabelled'})")
-        return values
+        return checked_numbers(values, self.inputs, "compiled graph: input")
 
     def _replay(self, values):
         """Run the graph through the engine on these values: it raises the engine's own
@@ -198,6 +194,16 @@ def _eager(node, parents):
     if info.parameter:
         return parents[0]._pow_constant(exponent_of(node.op))
     return _METHODS[info.name](*parents)
+
+
+
+def checked_numbers(values, leaves, what):
+    """`values` (a list, changed in place) as floats, each checked as Value checks its
+    number; a bad one is named by `what`, its position and its leaf's label."""
+    for i, x in enumerate(values):
+        if type(x) is not float or x - x != 0.0:  # the common case costs one test
+            values[i] = _check_data(x, f"{what} {i} ({leaves[i].label or 'unlabelled'})")
+    return values
 
 
 def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noqa: A001

@@ -6,7 +6,6 @@ backward() over the same batch, the loss from nn.losses).
 Every comparison runs with numpy (array form) and with numpy hidden (the per-sample
 compiled code), as the batch compile does."""
 
-import contextlib
 import math
 import random
 import sys
@@ -18,27 +17,13 @@ from hypothesis import strategies as st
 from autograd_core import Value
 from nn import MLP
 from nn.train import LOSSES, batch_predictor, batch_step, engine_step, predict
+from test_batch_compile import numpy_hidden
 
 np = pytest.importorskip("numpy")
 
 SETTINGS = dict(max_examples=25, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow,
                                        HealthCheck.function_scoped_fixture])
-
-
-@contextlib.contextmanager
-def numpy_hidden(hide=True):
-    """`import numpy` raises ImportError inside (the batch compile imports it when it
-    compiles, and the compiled function keeps what it found)."""
-    if not hide:
-        yield
-        return
-    saved = sys.modules.get("numpy")
-    sys.modules["numpy"] = None
-    try:
-        yield
-    finally:
-        sys.modules["numpy"] = saved
 
 
 @pytest.fixture(params=["numpy", "no numpy"])
