@@ -2,7 +2,7 @@
 # Install chainrule with its test tools into .venv, plus what the tests need from Debian
 # when missing (chromium and chromium-driver for the browser tests, pypy3 for running
 # the core engine tests on a second interpreter, texlive's pdflatex for the worksheets),
-# then run the whole test suite: once under CPython, then tests/core under PyPy.
+# then run the whole test suite: once under CPython, then tests/engine/pure under PyPy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -21,6 +21,6 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 . scripts/_env.sh test
 python -m pytest -n 2 "$@"
-if [ -d tests/core ]; then
+if [ -d tests/engine/pure ]; then
     bash scripts/test_pypy.sh
 fi

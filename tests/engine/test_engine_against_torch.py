@@ -1,0 +1,385 @@
+"""Engine 2 against PyTorch float64: new ops, derivatives of derivatives (grad with
+create_graph), Hessians, nested differentiation, forward mode, micrograd's own tests."""
+
+import math
+import random
+
+import pytest
+torch = pytest.importorskip("torch")
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from autograd_core import (Value, forward_grad, grad, hessian, maximum, minimum,
+                           value_sum, weighted_sum)
+from tests.helpers import close, tensor
+
+F = torch.nn.functional
+
+
+# ------------------------------------------------------------------------ new ops
+
+UNARY = [
+    ("sin", Value.sin, torch.sin, [0.0, 1.3, -2.7]),
+    ("cos", Value.cos, torch.cos, [0.0, 1.3, -2.7]),
+    ("sqrt", Value.sqrt, torch.sqrt, [0.04, 2.0, 1e8]),
+    ("abs", abs, torch.abs, [-1.5, 0.0, 2.5]),      # 0 at the kink, as torch
+    ("softplus", Value.softplus, F.softplus, [-30.0, 0.0, 2.0, 30.0]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, points", UNARY, ids=[u[0] for u in UNARY])
+def test_new_unary_ops_match_torch(name, ours, theirs, points):
+    for x in points:
+        v, t = Value(x), tensor(x)
+        out, tout = ours(v), theirs(t)
+        out.backward()
+        tout.backward()
+        assert close(out.data, tout.item()) and close(v.grad, t.grad.item()), (name, x)
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 2.0), (3.0, -1.0), (0.5, 0.5), (-2.0, -2.0)])
+def test_maximum_minimum_match_torch_ties_included(a, b):
+    for ours, theirs in ((maximum, torch.maximum), (minimum, torch.minimum)):
+        va, vb, ta, tb = Value(a), Value(b), tensor(a), tensor(b)
+        out, tout = ours(va, vb), theirs(ta, tb)
+        out.backward()
+        tout.backward()
+        assert out.data == tout.item()
+        assert (va.grad, vb.grad) == (ta.grad.item(), tb.grad.item())
+
+
+def test_constant_operands_match_torch_where_torch_needs_no_constant_gradient():
+    # torch never differentiates a constant: 0 ** y and a constant divisor work there too
+    y, ty = Value(0.5), tensor(0.5)
+    out, tout = 0.0 ** y, torch.tensor(0.0, dtype=torch.float64) ** ty
+    out.backward()
+    tout.backward()
+    assert (out.data, y.grad) == (tout.item(), ty.grad.item())
+
+
+def test_numpy_scalars_are_numbers_on_either_side_and_numpy_bools_are_not():
+    np = pytest.importorskip("numpy")
+    for number in (np.float32(1.5), np.float64(1.5), np.int64(2)):
+        left, right = number + Value(2.0), Value(2.0) + number
+        assert isinstance(left, Value) and isinstance(right, Value)
+        assert left.data == right.data == float(number) + 2.0
+        assert (number * Value(3.0)).data == (Value(3.0) * number).data
+    assert Value(np.float32(0.25)).data == 0.25
+    with pytest.raises(TypeError):
+        Value(np.bool_(True))
+    with pytest.raises(TypeError):
+        Value(1.0) + np.bool_(True)
+
+
+# ------------------------------------------------- random expressions, both engines
+
+class Ours:
+    sin, cos, tanh, exp = Value.sin, Value.cos, Value.tanh, Value.exp
+    sigmoid, softplus, log, sqrt = Value.sigmoid, Value.softplus, Value.log, Value.sqrt
+    maximum, minimum = staticmethod(maximum), staticmethod(minimum)
+    abs = staticmethod(abs)
+    relu = Value.relu
+
+    @staticmethod
+    def wsum(ws, xs, b):
+        return weighted_sum(ws, xs, b)
+
+    @staticmethod
+    def sum(terms):
+        return value_sum(terms)
+
+
+class Torch:
+    sin, cos, tanh, exp = torch.sin, torch.cos, torch.tanh, torch.exp
+    sigmoid, softplus, log, sqrt = torch.sigmoid, F.softplus, torch.log, torch.sqrt
+    maximum, minimum, abs, relu = torch.maximum, torch.minimum, torch.abs, torch.relu
+
+    @staticmethod
+    def wsum(ws, xs, b):
+        return sum(w * x for w, x in zip(ws, xs)) + b
+
+    @staticmethod
+    def sum(terms):
+        return sum(terms[1:], terms[0])
+
+
+def expressions():
+    """Trees over every op, each guarded into its domain (log and sqrt see e*e + 0.5,
+    a divisor e*e + 0.5, exp sees tanh(e), a Value exponent a positive base)."""
+    leaf = st.one_of(st.integers(0, 2).map(lambda i: ("var", i)),
+                     st.sampled_from([0.5, -1.25, 2.0]).map(lambda c: ("const", c)))
+
+    def extend(children):
+        unary = st.sampled_from(["neg", "sin", "cos", "tanh", "sigmoid", "softplus",
+                                 "exp_tanh", "log_pos", "sqrt_pos", "square", "cube",
+                                 "pow_half_pos"])
+        binary = st.sampled_from(["add", "sub", "mul", "div_pos", "pow_value", "maximum",
+                                  "minimum"])
+        return st.one_of(st.tuples(unary, children), st.tuples(binary, children, children),
+                         st.tuples(st.just("wsum"), st.lists(children, min_size=3, max_size=5)),
+                         st.tuples(st.just("sum"), st.lists(children, min_size=1, max_size=3)))
+    return st.recursive(leaf, extend, max_leaves=8)
+
+
+def build(e, xs, k):
+    kind = e[0]
+    if kind == "var":
+        return xs[e[1]]
+    if kind == "const":
+        return e[1]
+    if kind in ("wsum", "sum"):
+        terms = [build(c, xs, k) for c in e[1]]
+        if kind == "sum":
+            return k.sum(terms + [0.0 * xs[0]])
+        n = (len(terms) - 1) // 2
+        return k.wsum(terms[:n], terms[n:2 * n], terms[-1])
+    a = build(e[1], xs, k)
+    if kind == "neg":
+        return -a
+    if kind in ("sin", "cos", "tanh", "sigmoid", "softplus"):
+        return getattr(k, kind)(a * 1.0 + 0.0 * xs[0])   # a Value/tensor even for a constant
+    if kind == "exp_tanh":
+        return k.exp(k.tanh(a + 0.0 * xs[0]))
+    if kind == "log_pos":
+        return k.log(a * a + 0.5 + 0.0 * xs[0])
+    if kind == "sqrt_pos":
+        return k.sqrt(a * a + 0.5 + 0.0 * xs[0])
+    if kind == "square":
+        return (a + 0.0 * xs[0]) ** 2
+    if kind == "cube":
+        return (a + 0.0 * xs[0]) ** 3
+    if kind == "pow_half_pos":
+        return (a * a + 0.5 + 0.0 * xs[0]) ** 0.5
+    b = build(e[2], xs, k)
+    if kind == "add":
+        return a + b
+    if kind == "sub":
+        return a - b
+    if kind == "mul":
+        return a * b
+    if kind == "div_pos":
+        return a / (b * b + 0.5)
+    if kind == "pow_value":
+        return (a * a + 0.5) ** k.tanh(b + 0.0 * xs[0])
+    return getattr(k, kind)(a + 0.0 * xs[0], b + 0.0 * xs[0])
+
+
+points = st.lists(st.floats(-1.5, 1.5, allow_nan=False), min_size=3, max_size=3)
+
+
+def agree(ours, theirs, rel=1e-9):
+    return abs(ours - theirs) <= 1e-9 * max(1.0, abs(theirs)) or close(ours, theirs, rel=rel)
+
+
+def torch_derivatives(e, point, order):
+    """[d^order f / dx0^order ... ] along x0, then mixed: torch's answer."""
+    ts = [tensor(x) for x in point]
+    out = build(e, ts, Torch) + 0.0 * ts[0]
+    results = []
+    g = out
+    for _ in range(order):
+        if not g.requires_grad:
+            results.append([0.0, 0.0, 0.0])
+            g = torch.zeros((), dtype=torch.float64)
+            continue
+        grads = torch.autograd.grad(g, ts, create_graph=True, allow_unused=True)
+        results.append([0.0 if d is None else d.item() for d in grads])
+        g = grads[0] if grads[0] is not None else torch.zeros((), dtype=torch.float64)
+    return results
+
+
+def our_derivatives(e, point, order):
+    xs = [Value(x) for x in point]
+    g = build(e, xs, Ours) + 0.0 * xs[0]
+    results = []
+    for _ in range(order):
+        grads = grad(g, xs, create_graph=True)
+        results.append([d.data for d in grads])
+        g = grads[0]
+    return results
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions(), points)
+def test_second_and_third_derivatives_of_random_expressions_match_torch(e, point):
+    if e[0] in ("var", "const"):
+        return
+    try:
+        ours = our_derivatives(e, point, 3)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return  # out of domain for the engine: its own tests check the errors
+    theirs = torch_derivatives(e, point, 3)
+    for order, (mine, torchs) in enumerate(zip(ours, theirs), 1):
+        for i, (a, b) in enumerate(zip(mine, torchs)):
+            assert agree(a, b), (order, i, a, b, e, point)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions(), points)
+def test_hessians_of_random_three_variable_functions_match_torch(e, point):
+    if e[0] in ("var", "const"):
+        return
+    try:
+        ours = hessian(lambda v: build(e, v, Ours) + 0.0 * v[0], point)
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return
+    theirs = torch.autograd.functional.hessian(
+        lambda a, b, c: build(e, [a, b, c], Torch) + 0.0 * a,
+        tuple(torch.tensor(x, dtype=torch.float64) for x in point))
+    for i in range(3):
+        for j in range(3):
+            assert agree(ours[i][j], theirs[i][j].item()), (i, j, e, point)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(expressions(), points)
+def test_forward_mode_matches_torch(e, point):
+    if e[0] in ("var", "const"):
+        return
+    xs = [Value(x) for x in point]
+    out = build(e, xs, Ours) + 0.0 * xs[0]
+    ts = [tensor(x) for x in point]
+    tout = build(e, ts, Torch) + 0.0 * ts[0]
+    if not tout.requires_grad:
+        return
+    expected = torch.autograd.grad(tout, ts, allow_unused=True)
+    for x, d in zip(xs, expected):
+        assert agree(forward_grad(out, x), 0.0 if d is None else d.item())
+
+
+def test_nested_differentiation_matches_torch():
+    """d/dx [ x * d/dy (x*y + sin(x*y)) ] with the inner derivative taken by grad()."""
+    x, y = Value(0.8), Value(-0.6)
+    inner = grad(x * y + (x * y).sin(), [y], create_graph=True)[0]
+    ours = grad(x * inner, [x])[0]
+    tx, ty = tensor(0.8), tensor(-0.6)
+    tinner = torch.autograd.grad(tx * ty + torch.sin(tx * ty), ty, create_graph=True)[0]
+    theirs = torch.autograd.grad(tx * tinner, tx)[0].item()
+    assert close(ours, theirs)
+    # and x * d/dy (x + y) at x = 1: 1, where backward() inside used to give 2
+    x, y = Value(1.0), Value(5.0)
+    assert grad(x * grad(x + y, [y], create_graph=True)[0], [x]) == [1.0]
+
+
+def test_newton_step_matches_torch():
+    f = lambda v: (v[0] - 1.0) ** 4 + (v[0] * v[1]).exp() + v[1] ** 2  # noqa: E731
+    at = [0.3, -0.2]
+    xs = [Value(x) for x in at]
+    g = grad(f(xs), xs)
+    h = hessian(f, at)
+    det = h[0][0] * h[1][1] - h[0][1] * h[1][0]
+    step = [(h[1][1] * g[0] - h[0][1] * g[1]) / det, (h[0][0] * g[1] - h[1][0] * g[0]) / det]
+    t = torch.tensor(at, dtype=torch.float64)
+    tf = lambda z: (z[0] - 1.0) ** 4 + torch.exp(z[0] * z[1]) + z[1] ** 2  # noqa: E731
+    th = torch.autograd.functional.hessian(tf, t)
+    tg = torch.autograd.functional.jacobian(tf, t)
+    tstep = torch.linalg.solve(th, tg)
+    assert all(close(a, b.item()) for a, b in zip(step, tstep))
+
+
+# ---------------------------------------------- micrograd's own tests, import changed
+
+def test_micrograd_sanity_check():
+    from autograd_core.micrograd import Value
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    xmg, ymg = x, y
+
+    x = torch.Tensor([-4.0]).double()
+    x.requires_grad = True
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    xpt, ypt = x, y
+
+    # forward pass went well
+    assert ymg.data == ypt.data.item()
+    # backward pass went well
+    assert xmg.grad == xpt.grad.item()
+
+
+def test_micrograd_more_ops():
+    from autograd_core.micrograd import Value
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    amg, bmg, gmg = a, b, g
+
+    a = torch.Tensor([-4.0]).double()
+    b = torch.Tensor([2.0]).double()
+    a.requires_grad = True
+    b.requires_grad = True
+    c = a + b
+    d = a * b + b**3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + (b + a).relu()
+    d = d + 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g = g + 10.0 / f
+    g.backward()
+    apt, bpt, gpt = a, b, g
+
+    tol = 1e-6
+    # forward pass went well
+    assert abs(gmg.data - gpt.data.item()) < tol
+    # backward pass went well
+    assert abs(amg.grad - apt.grad.item()) < tol
+    assert abs(bmg.grad - bpt.grad.item()) < tol
+
+
+def test_micrograd_demo_training_loop_matches_micrograd_itself():
+    """The demo notebook's loop (make_moons, SVM max-margin loss, L2, SGD) for a few
+    steps, once on micrograd and once on autograd_core.micrograd: the same losses."""
+    micrograd = pytest.importorskip("micrograd")
+    from micrograd.engine import Value as TheirValue
+    from micrograd.nn import MLP as TheirMLP
+    from sklearn.datasets import make_moons
+
+    from autograd_core.micrograd import MLP, Value
+    X, y = make_moons(n_samples=40, noise=0.1, random_state=1)
+    y = y * 2 - 1
+
+    def run(Value, MLP):
+        random.seed(1337)
+        model = MLP(2, [16, 16, 1])
+        losses = []
+        for k in range(4):
+            inputs = [list(map(Value, xrow)) for xrow in X]
+            scores = list(map(model, inputs))
+            losses_ = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+            data_loss = sum(losses_) * (1.0 / len(losses_))
+            alpha = 1e-4
+            reg_loss = alpha * sum((p * p for p in model.parameters()))
+            total_loss = data_loss + reg_loss
+            accuracy = [(yi > 0) == (scorei.data > 0) for yi, scorei in zip(y, scores)]
+            model.zero_grad()
+            total_loss.backward()
+            learning_rate = 1.0 - 0.9 * k / 100
+            for p in model.parameters():
+                p.data -= learning_rate * p.grad
+            losses.append((total_loss.data, sum(accuracy) / len(accuracy)))
+        return losses
+
+    assert micrograd is not None
+    ours, theirs = run(Value, MLP), run(TheirValue, TheirMLP)
+    for (a, acc_a), (b, acc_b) in zip(ours, theirs):
+        assert close(a, b, rel=1e-9) and acc_a == acc_b
