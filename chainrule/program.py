@@ -1,9 +1,10 @@
 """How the `chainrule` program starts and ends, however it is started: the console
 script and `python -m chainrule` (through chainrule.entry) and `python -m chainrule.cli`.
 
-It imports nothing but `signal`, so it can wrap the imports of the commands themselves.
-It takes the command line's `main` as a function that fetches it, rather than importing
-chainrule.cli, because chainrule.cli uses it too: the two must not import each other.
+It imports nothing but `signal` and `sys`, so it can wrap the imports of the commands
+themselves. It takes the command line's `main` as a function that fetches it, rather
+than importing chainrule.cli, because chainrule.cli uses it too: the two must not
+import each other.
 """
 
 import signal
