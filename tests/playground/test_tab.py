@@ -71,7 +71,8 @@ def test_train_takes_one_step_unless_told():
 
 
 def test_the_expression_tab_and_the_quiz():
-    request = {"type": "expression", "text": "sigmoid(w*x + b)", "values": "w=-1.2 x=0.5 b=0.1"}
+    request = {"type": "expression", "text": "sigmoid(w*x + b)",
+               "values": "w=-1.2 x=0.5 b=0.1"}
     reply = Tab().reply(request)
     assert reply == as_sent(evaluate(request["text"], request["values"]))
     assert reply["type"] == "expression" and set(reply["gradients"]) == {"w", "x", "b"}
@@ -182,7 +183,8 @@ def test_the_id_comes_back_on_every_reply(request_id):
 
 @pytest.mark.parametrize("request_id", [None, 1.5, [1], {"a": 1}])
 def test_only_a_number_or_text_id_comes_back(request_id):
-    reply = Tab().reply({"type": "expression", "text": "x", "values": "x=1", "id": request_id})
+    reply = Tab().reply({"type": "expression", "text": "x", "values": "x=1",
+                         "id": request_id})
     assert reply["type"] == "expression" and "id" not in reply
 
 
@@ -197,7 +199,7 @@ def test_non_finite_numbers_never_reach_the_page(monkeypatch):
         frame = dict(tab.network.picture(), loss=bad)
         monkeypatch.setattr(tab.network, "picture", lambda frame=frame: frame)
         text = tab.reply_json({"type": "frame", "id": 4})
-        reply = json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} in {text}"))
+        reply = json.loads(text, parse_constant=lambda word: pytest.fail(f"{word} sent"))
         assert reply == {"type": "error", "id": 4,
                          "message": "the result is not a finite number (training "
                                     "diverged?); press Reset"}
@@ -215,7 +217,8 @@ def test_it_needs_no_web_framework():
         "tab = Tab()\n"
         "print(tab.reply_json(json.dumps({'type': 'expression', 'text': 'x*y',\n"
         "                                 'values': 'x=2 y=3', 'id': 1})))\n"
-        "print(tab.reply_json({'type': 'configure', 'settings': {'samples': 10, 'hidden': '2'}}))\n")
+        "print(tab.reply_json({'type': 'configure',\n"
+        "                      'settings': {'samples': 10, 'hidden': '2'}}))\n")
     proc = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
