@@ -12,6 +12,7 @@ import sys
 
 from autograd_core import NonFiniteGradientError
 from chainrule.errors import fail
+from chainrule.program import run
 
 # Subcommand modules, in the order `chainrule --help` lists them.
 COMMANDS = ("cmd_grad", "cmd_quiz", "cmd_drill", "cmd_check", "cmd_demo", "cmd_train",
@@ -130,9 +131,11 @@ def _main(argv) -> int:
         return fail(f"cannot compute the gradients: {error}")
 
 
-# Scripts installed before the entry point moved to chainrule.entry import it from here.
-from chainrule.entry import console  # noqa: E402
+def console() -> int:
+    """For scripts installed before the entry point moved to chainrule.entry: they import
+    it from here (having imported the commands already)."""
+    return run(lambda: main)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m chainrule.cli
     sys.exit(console())

@@ -1,33 +1,23 @@
-"""The `chainrule` program itself: the console script and `python -m chainrule` call
-`console()`.
+"""The `chainrule` program itself: the console script (setup.cfg) and `python -m
+chainrule` call `console()`.
 
-This module is kept tiny on purpose: it imports nothing but `signal` and `sys`, so the
-Ctrl-C handling below already covers the second or so that importing the commands (the
-engine, the pictures, argparse) takes. A Ctrl-C then exits 130 quietly, as at any later
-moment, instead of a KeyboardInterrupt traceback from the middle of an import.
+This module is kept tiny on purpose: it imports only chainrule.program (itself only
+`signal` and `sys`), and the commands inside `console()`, so the Ctrl-C handling of
+`program.run` already covers the second or so that importing the commands takes.
 """
 
-import signal
 import sys
+
+from chainrule.program import run
 
 
 def console() -> int:
-    imported = False
-    try:
-        from chainrule.cli import main  # every heavy import happens here, inside the try
-        imported = True
-        status = main()
-    except KeyboardInterrupt:
-        # Ctrl-C during the imports, or a second Ctrl-C while main() was answering the
-        # first (main has said "interrupted" then).
-        if not imported:
-            print("\nchainrule: interrupted", file=sys.stderr)
-        status = 130
-    # The command has finished and said all it had to say (after a Ctrl-C, that it was
-    # interrupted): a Ctrl-C arriving while the interpreter shuts down must not turn its
-    # exit status into a death by signal (exit -2).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return status
+    return run(_load_main)
+
+
+def _load_main():
+    from chainrule.cli import main  # every heavy import happens here, inside run's try
+    return main
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """playground: `chainrule playground`, a live web page over the real engine.
 
-- server.py: the Starlette app (the page, its files, one websocket per browser tab);
+- tab.py: one browser tab's session and the requests it answers (JSON in, JSON out),
+  with no web framework, so a page running Python itself can drive it too;
+- server.py: the Starlette app over it (the page, its files, one websocket per tab);
 - security.py: the token, Host and Origin checks in front of every request;
 - network.py: one tab's network (settings and limits, training steps, the JSON the
   page draws, the dC/dw and delta derivations read from the engine);

@@ -1,11 +1,11 @@
 """The playground's web app: the page, its static files, and one websocket per tab.
 
-Each browser tab opens one websocket; the connection *is* the tab's session (its network
-and expression), so a closed tab frees its session the moment the socket closes. The
-page sends one JSON request at a time and gets one JSON reply; a bad request gets an
-{"type": "error"} reply with a clear message and the connection stays open. The heavy
-work (training, pictures, derivations) runs in a worker thread so that other tabs and
-the page's files are served meanwhile.
+This is only the transport. Each browser tab opens one websocket; the connection *is*
+the tab's session (a `tab.Tab`), so a closed tab frees its session the moment the socket
+closes. Each message's text goes to `Tab.reply_json` and its answer goes back: what a
+request may ask, its checks and its error replies are tab.py's. The heavy work
+(training, pictures, derivations) runs in a worker thread so that other tabs and the
+page's files are served meanwhile.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import ctypes
 import gc
 import json
 import sys
-import logging
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -23,20 +22,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .expression import ExpressionProblem, evaluate, quiz_page
-from .network import LIMITS, NetworkSession, SettingsError
+from .network import LIMITS
 from .security import Guard, cookie_name
+from .tab import Tab
 
-__all__ = ["create_app", "MAX_SESSIONS", "MAX_MESSAGE"]
+__all__ = ["create_app", "MAX_SESSIONS"]
 
 MAX_SESSIONS = 32          # open tabs at once; the load test runs 20
-MAX_MESSAGE = 256 * 1024   # characters in one request (a saved state is a few kB)
 # Worker threads for the tabs' computations. Pure Python holds the GIL, so more threads
 # would not compute faster; they would only starve the event loop that serves pages.
 COMPUTE_THREADS = 2
-NETWORK_REQUESTS = ("train", "frame", "weight", "neuron", "save")
 STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
-log = logging.getLogger("chainrule.playground")
 
 
 def _release_memory():
@@ -64,83 +60,6 @@ _LIBC = _find_libc()
 
 def _static(name):
     return resources.files("playground").joinpath("static", name).read_text("utf-8")
-
-
-class Tab:
-    """One tab's session: its network (None until configured) and nothing else."""
-
-    def __init__(self):
-        self.network = None
-
-    def handle(self, request) -> dict:
-        """Answer one request (runs in a worker thread)."""
-        if not isinstance(request, dict) or not isinstance(request.get("type"), str):
-            raise SettingsError('a request must be a JSON object with a "type"')
-        kind = request["type"]
-        if kind == "expression":
-            return evaluate(request.get("text", ""), request.get("values", ""))
-        if kind == "quiz":
-            return quiz_page(request.get("text", ""), request.get("values", ""),
-                             request.get("digits", 4))
-        if kind in ("configure", "load"):
-            self.network = (NetworkSession(request.get("settings")) if kind == "configure"
-                            else NetworkSession.from_state(request.get("state")))
-            return dict(self.network.setup(), frame=self.network.picture())
-        if kind not in NETWORK_REQUESTS:
-            raise SettingsError(f"unknown request type {kind!r}; the types are expression, "
-                                f"quiz, configure, load, {', '.join(NETWORK_REQUESTS)}")
-        if self.network is None:
-            raise SettingsError(f"{kind}: there is no network yet; send configure first")
-        try:
-            if kind == "train":
-                self.network.train(request.get("steps", 1))
-                return self.network.picture()
-            if kind == "frame":
-                return self.network.picture()
-            if kind == "weight":
-                return self.network.weight_derivation(
-                    request.get("layer"), request.get("neuron"), request.get("source"))
-            if kind == "neuron":
-                return self.network.neuron_derivation(
-                    request.get("layer"), request.get("neuron"), request.get("sample", 0))
-        except ArithmeticError as error:  # the engine or SGD refused a non-finite number
-            raise SettingsError(f"the training diverged ({error}); use a smaller learning "
-                                "rate and press Reset") from None
-        return {"type": "state", "state": self.network.state()}  # save
-
-
-def _reply(tab, text):
-    """The JSON text answering one request text; errors become error replies."""
-    request_id = None
-    try:
-        if len(text) > MAX_MESSAGE:
-            raise SettingsError(f"the request is {len(text)} characters; the limit is "
-                                f"{MAX_MESSAGE}")
-        try:
-            request = json.loads(text)
-        except ValueError:
-            raise SettingsError("the request is not valid JSON") from None
-        if isinstance(request, dict):
-            request_id = request.get("id")
-        reply = tab.handle(request)
-    except ExpressionProblem as error:
-        reply = {"type": "error", "message": str(error), "where": error.where}
-    except (SettingsError, ValueError, TypeError, ArithmeticError) as error:
-        reply = {"type": "error", "message": str(error)}
-    except RecursionError:
-        reply = {"type": "error", "message": "the request is nested too deeply"}
-    except Exception as error:  # a bug must cost one reply, never the server
-        log.exception("playground request failed")
-        reply = {"type": "error", "message": f"internal error ({type(error).__name__}: "
-                                             f"{error}); please report it"}
-    if isinstance(request_id, (int, str)):
-        reply["id"] = request_id
-    try:
-        return json.dumps(reply, allow_nan=False, separators=(",", ":"))
-    except ValueError:
-        return json.dumps({"type": "error", "id": reply.get("id"),
-                           "message": "the result is not a finite number (training "
-                                      "diverged?); press Reset"})
 
 
 def create_app(token: str, host: str = "127.0.0.1", port: int = 8000):
@@ -187,7 +106,8 @@ def create_app(token: str, host: str = "127.0.0.1", port: int = 8000):
                 text = message.get("text")
                 if text is None:
                     text = (message.get("bytes") or b"").decode("utf-8", "replace")
-                reply = await anyio.to_thread.run_sync(_reply, tab, text, limiter=compute)
+                reply = await anyio.to_thread.run_sync(tab.reply_json, text,
+                                                      limiter=compute)
                 await websocket.send_text(reply)
         except WebSocketDisconnect:
             pass

@@ -17,7 +17,7 @@ import unicodedata
 
 from autograd_core import Value
 
-from . import graph
+from .graph import _escape_text, dot_binary, draw_graph, write_atomically
 from .explain import DIGITS, Derivation, format_number, kept_grads, narrate
 
 __all__ = ["latex_name", "latex_number", "latex_formula", "derivation_latex",
@@ -224,20 +224,20 @@ def backward_frames(root: Value, passes: int = 1, digits: int = DIGITS, rankdir=
     """
     if format not in ("svg", "png"):
         raise ValueError(f"backward_frames: format must be svg or png, got {format!r}")
-    graph.dot_binary()
+    dot_binary()
     derivation = _derivation(root, passes)
     frames = []
     for k in range(len(derivation.steps) + 1):
         step = derivation.steps[k - 1] if k else None
-        picture = graph.draw_graph(derivation.root, rankdir=rankdir, digits=digits,
-                                   grads=shown_grads(derivation, k, digits), highlight=step)
+        picture = draw_graph(derivation.root, rankdir=rankdir, digits=digits,
+                             grads=shown_grads(derivation, k, digits), highlight=step)
         if step is not None:
             note = f"step {k} / {len(derivation.steps)}: {step.line(digits)}"
             if derivation.passes > 1:
                 note = f"backward() call {step.pass_number}, " + note
         else:
             note = "step 0: the forward pass, no gradient yet"
-        picture.attr(label=graph._escape_text(note) + "\\l" + picture.graph_attr.get(
+        picture.attr(label=_escape_text(note) + "\\l" + picture.graph_attr.get(
             "label", ""), labelloc="b", labeljust="l")
         data = picture.pipe(format=format, quiet=True)
         frames.append(data.decode("utf-8") if format == "svg" else data)
@@ -260,7 +260,7 @@ def write_frames(root: Value, folder, passes: int = 1, digits: int = DIGITS) -> 
     paths = []
     for k, svg in enumerate(frames):
         path = os.path.join(folder, f"frame_{k:0{width}d}.svg")
-        graph.write_atomically(path, svg.encode("utf-8"))
+        write_atomically(path, svg.encode("utf-8"))
         paths.append(path)
     return paths
 
@@ -290,5 +290,5 @@ def write_gif(root: Value, path, passes: int = 1, digits: int = DIGITS,
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                    duration=int(seconds_per_frame * 1000), loop=0)
-    graph.write_atomically(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())
     return path

@@ -67,10 +67,6 @@ def _use_graphviz_pure():
 _use_graphviz_pure()
 
 
-def _fmt(x: float) -> str:
-    return format_number(x)
-
-
 def _visible(ch: str) -> str:
     code = ord(ch)
     if code < 0x20 or code == 0x7F or 0xD800 <= code <= 0xDFFF:

@@ -37,7 +37,7 @@ from importlib import resources
 from autograd_core import Value, topological_order
 from autograd_core.ops import op_info
 
-from . import graph
+from .graph import dot_binary, draw_graph, node_name, write_atomically
 from .explain import DIGITS, format_number, kept_grads, narrate, tolerance
 
 __all__ = ["step_through_html", "step_through_page", "StepThrough"]
@@ -221,23 +221,23 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
     """The step-through page of root's backward pass as HTML text (see step_through_html)."""
     if not isinstance(root, Value):
         raise TypeError(f"step_through_html needs a Value as root, got {type(root).__name__}")
-    graph.dot_binary()  # a clear error if the dot engine is missing, before touching grads
+    dot_binary()  # a clear error if the dot engine is missing, before touching grads
     if title is not None and not isinstance(title, str):
         raise TypeError(f"step_through_html: title must be a str, got {type(title).__name__}")
     if not isinstance(passes, int) or isinstance(passes, bool) or not 1 <= passes <= 5:
         raise ValueError(f"step_through_html: passes must be 1 to 5, got {passes!r}")
     # draw_graph checks rankdir and the size (it is cheap: no layout yet); done before the
     # backward pass so a refused graph keeps its grads.
-    graph.draw_graph(root, rankdir=rankdir, parameters=parameters)
+    draw_graph(root, rankdir=rankdir, parameters=parameters)
     order = topological_order(root)
     _check_labels(order)
     with kept_grads(root):
         derivation = narrate(root, passes=passes)
         # Drawn after the passes, so each record box is sized for the final grad's text.
-        svg_bytes = graph.draw_graph(root, rankdir=rankdir, parameters=parameters,
-                                     legend=False, digits=digits).pipe(format="svg", quiet=True)
+        svg_bytes = draw_graph(root, rankdir=rankdir, parameters=parameters,
+                               legend=False, digits=digits).pipe(format="svg", quiet=True)
     names = derivation.names
-    svg_name = {v: graph.node_name(v, i) for i, v in enumerate(order)}
+    svg_name = {v: node_name(v, i) for i, v in enumerate(order)}
     steps = _step_data(derivation, svg_name, digits)
     svg = _annotate_svg(svg_bytes, [s for s in steps if s["pass"] == 1], order, svg_name,
                         names)
@@ -285,7 +285,7 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     path = _check_target(path)
     page = step_through_page(root, rankdir=rankdir, parameters=parameters, title=title,
                              quiz=quiz, passes=passes, digits=digits)
-    graph.write_atomically(path, page.encode("utf-8"))
+    write_atomically(path, page.encode("utf-8"))
     return path
 
 
@@ -309,7 +309,7 @@ class StepThrough:
 
     def save(self, path) -> str:
         path = _check_target(path)
-        graph.write_atomically(path, self.html.encode("utf-8"))
+        write_atomically(path, self.html.encode("utf-8"))
         return path
 
 

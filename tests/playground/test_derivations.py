@@ -17,7 +17,7 @@ from autograd_core.ops import sigmoid
 from nn.datasets import load_dataset
 from playground.expression import ExpressionProblem, evaluate
 from playground.network import LIMITS, NetworkSession, SettingsError
-from playground.server import Tab, _reply
+from playground.tab import Tab
 
 from tests.helpers import close, run_cli
 
@@ -306,7 +306,7 @@ def test_any_request_gets_one_json_reply(requests):
             request["settings"]["samples"] = 12  # keep each example quick
         if request.get("type") == "train":
             request["steps"] = 1
-        reply = json.loads(_reply(tab, json.dumps(request)))
+        reply = json.loads(tab.reply_json(json.dumps(request)))
         assert reply["type"] in ("error", "setup", "frame", "weight", "neuron", "state",
                                  "expression")
         if reply["type"] == "error":

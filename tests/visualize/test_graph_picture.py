@@ -8,8 +8,8 @@ import pytest
 
 import nn
 from autograd_core import Value, topological_order
-from visualize import draw_graph, render
-from visualize.graph import _fmt, dot_binary
+from visualize import draw_graph, format_number, render
+from visualize.graph import dot_binary
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -34,8 +34,8 @@ def test_render_svg_parses_and_shows_every_data_and_grad(tmp_path):
     texts = svg_texts(path)
     joined = " ".join(texts)
     for v in topological_order(z):
-        assert f"data {_fmt(v.data)}" in texts, v
-        assert f"grad {_fmt(v.grad)}" in texts, v
+        assert f"data {format_number(v.data)}" in texts, v
+        assert f"grad {format_number(v.grad)}" in texts, v
     for label in ("w", "x", "b", "z"):
         assert label in texts
     assert "∂n1/∂w = x" in joined and "= 0.5" in joined  # d(w*x)/dw = x = 0.5 on an edge
