@@ -15,7 +15,7 @@ import pytest
 import nn
 from autograd_core import Value, topological_order
 from visualize import explain_backward, step_through_html
-from visualize.explain import format_number
+from autograd_core.numbers import format_number
 
 from tests.helpers import tensor
 
@@ -268,8 +268,10 @@ def test_no_console_errors(driver, tmp_path):
 
 # ------------------------------------------------------------------ quiz and passes
 
-def open_with(driver, build, folder, name, **options):
-    path = step_through_html(build(), folder / name, **options)
+def open_with(driver, build, folder, name, quiz=False, **options):
+    from student.quiz_page import quiz_html  # the quiz page is marked by the student package
+    write = quiz_html if quiz else step_through_html
+    path = write(build(), folder / name, **options)
     driver.get("file://" + os.path.abspath(path))
 
 
@@ -321,7 +323,7 @@ def test_quiz_refuses_over_precise_wrong_digits(driver, tmp_path):
     # dL/db is 0.2350037..: 0.23504 lies within a tolerance of it but is not the value
     # rounded to the five figures written (0.23500), so the CLI marks it wrong.
     from autograd_core import trace_backward
-    from visualize.explain import close_enough
+    from student.marking import close_enough
     reference = [(s.local, s.parent.grad) for s in trace_backward(neuron())]
     local, grad = reference[0]
     assert grad == pytest.approx(0.2350037, abs=1e-7)
@@ -344,7 +346,7 @@ def marking_page(driver, tmp_path_factory):
 
 
 def _cli_marks_right(text, true, digits):
-    from visualize.explain import close_enough, parse_answer
+    from student.marking import close_enough, parse_answer
     try:
         answer = parse_answer(text)
     except ValueError:
@@ -446,8 +448,8 @@ def test_two_backward_calls_on_the_page(driver, tmp_path):
 def test_jupyter_iframe_holds_the_same_page(driver, tmp_path):
     import html as html_module
     import re
-    from visualize.step_through import StepThrough
-    shown = StepThrough(neuron(), quiz=True)
+    from student.quiz_page import StepThroughQuiz
+    shown = StepThroughQuiz(neuron())
     markup = shown._repr_html_()
     assert markup.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts allow-forms"' in markup
     page = html_module.unescape(re.search(r'srcdoc="([^"]*)"', markup).group(1))
