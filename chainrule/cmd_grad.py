@@ -298,7 +298,7 @@ def write_output(root, path, option, args):
     graph's grads as they are."""
     try:
         if option == "html" and args.quiz:
-            from student.quiz_page import quiz_html
+            from student.quiz import quiz_html
             quiz_html(root, path, passes=args.passes, digits=args.digits)
         elif option == "html":
             from visualize.step_through import step_through_html

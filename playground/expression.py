@@ -4,7 +4,7 @@ chain-rule steps out, as JSON for the page to draw.
 Parsing is chainrule/expr.py's (the same whitelist as `chainrule grad`), the step lines
 are visualize.explain's (the same text the CLI prints), node names are node_names'.
 The quiz is the step-through page's own, marked by the student package
-(student.quiz_page), served whole for the tab to show in a frame: its questions, hints,
+(student.quiz), served whole for the tab to show in a frame: its questions, hints,
 marking and score are that page's, so nothing of the quiz is written twice.
 """
 
@@ -64,8 +64,8 @@ def _build(text, values_text, sources=None):
 
 def quiz_page(text, values_text, digits=4) -> dict:
     """The step-through quiz page of the expression (HTML text), as
-    `student.quiz_page.quiz_html` writes it: marked as `chainrule quiz` marks."""
-    from student.quiz_page import quiz_page as student_quiz_page
+    `student.quiz.quiz_html` writes it: marked as `chainrule quiz` marks."""
+    from student.quiz import quiz_page as student_quiz_page
     if isinstance(digits, str) and digits.strip().isdecimal():
         digits = int(digits)
     low, high = QUIZ_DIGITS

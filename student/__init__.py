@@ -2,7 +2,7 @@
 
 Checking a hand derivation (`check`), marking a typed answer (`marking`), drills and
 their worksheets (`drill`), grading a filled-in answer file (`grading`) and the quiz page
-(`quiz_page`). `chainrule check`, `quiz`, `drill` and `grade`, the playground and any
+(`quiz`). `chainrule check`, `quiz`, `drill` and `grade`, the playground and any
 later page call this code; it reads the engine (autograd_core) and the narrated backward
 pass and pages (visualize), never the command line.
 """
@@ -11,7 +11,7 @@ from .marking import close_enough, is_right, parse_answer, significant_figures, 
 from .check import CheckError, Derivative, Problem, Verdict, decide, decide_claim
 from .drill import Exercise, make_exercise, worksheet_latex, worksheet_markdown
 from .grading import AnswerFileError, Grade, answer_template, grade, grade_file
-from .quiz_page import StepThroughQuiz, quiz_html, quiz_page
+from .quiz import StepThroughQuiz, quiz_html, quiz_page
 
 __all__ = ["close_enough", "is_right", "parse_answer", "significant_figures", "tolerance",
            "CheckError", "Derivative", "Problem", "Verdict", "decide", "decide_claim",

@@ -13,7 +13,7 @@ rule as a hint after a wrong answer, and a score); `passes=2` replays two backwa
 calls, showing the inputs' gradients accumulate while the results are recomputed.
 Marking is not this package's job: a quiz page is given its `marking` (the script that
 marks a typed answer and the answer data that script reads), which the student package
-supplies (`student.quiz_page`: `chainrule grad --html --quiz`, the playground's quiz
+supplies (`student.quiz`: `chainrule grad --html --quiz`, the playground's quiz
 and `StepThroughQuiz` in Jupyter).
 
 What a step shows:
@@ -279,7 +279,7 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     hides each gradient until it is answered, marked by `marking` (needed with quiz:
     an object with `script`, JavaScript defining `ChainruleMarking.isRight(text,
     answer)`, and `answer(value, digits)`, the JSON-ready answer that function is given
-    for each blank; `student.quiz_page.quiz_html` supplies it); `passes` (1 to 5)
+    for each blank; `student.quiz.quiz_html` supplies it); `passes` (1 to 5)
     replays that many backward() calls; `digits` is the significant figures shown.
     Raises TypeError for a root that is not a Value, FileNotFoundError when the folder
     of `path` does not exist, and ValueError for a graph too big to draw (draw_graph's
@@ -301,7 +301,7 @@ class StepThrough:
     iframe that holds its text (srcdoc), so a notebook needs no file and no server.
 
     `StepThrough(root)` as the last line of a cell shows it (the quiz:
-    `student.quiz_page.StepThroughQuiz(root)`); `.html` is the page itself and
+    `student.quiz.StepThroughQuiz(root)`); `.html` is the page itself and
     `.save(path)` writes it. Options as step_through_html, plus the iframe's `height`
     in pixels.
     """
@@ -325,7 +325,7 @@ def _check_marking(quiz, marking):
     if quiz and marking is None:
         raise ValueError("step_through_html: a quiz page needs marking=, what marks the "
                          "typed answers; the student package gives it: "
-                         "student.quiz_page.quiz_html(root, path), quiz_page(root) or, in "
+                         "student.quiz.quiz_html(root, path), quiz_page(root) or, in "
                          "Jupyter, StepThroughQuiz(root)")
 
 

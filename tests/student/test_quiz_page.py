@@ -14,7 +14,7 @@ import pytest
 from autograd_core import Value, trace_backward
 from autograd_core.numbers import format_number
 from student.marking import close_enough
-from student.quiz_page import StepThroughQuiz, quiz_html, quiz_page
+from student.quiz import StepThroughQuiz, quiz_html, quiz_page
 
 from tests.helpers import run_cli
 

@@ -270,7 +270,7 @@ def test_a_quiz_page_needs_its_marking_from_the_student_package(tmp_path):
     # visualize draws the quiz but does not mark it: without marking= it says where the
     # quiz page is made, before writing anything
     root, (w, _, _) = neuron()
-    with pytest.raises(ValueError, match="student.quiz_page"):
+    with pytest.raises(ValueError, match="student.quiz"):
         step_through_html(root, tmp_path / "quiz.html", quiz=True)
     assert os.listdir(tmp_path) == [] and w.grad == 0.0
     text = write(root, tmp_path)

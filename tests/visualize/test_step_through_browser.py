@@ -269,7 +269,7 @@ def test_no_console_errors(driver, tmp_path):
 # ------------------------------------------------------------------ quiz and passes
 
 def open_with(driver, build, folder, name, quiz=False, **options):
-    from student.quiz_page import quiz_html  # the quiz page is marked by the student package
+    from student.quiz import quiz_html  # the quiz page is marked by the student package
     write = quiz_html if quiz else step_through_html
     path = write(build(), folder / name, **options)
     driver.get("file://" + os.path.abspath(path))
@@ -448,7 +448,7 @@ def test_two_backward_calls_on_the_page(driver, tmp_path):
 def test_jupyter_iframe_holds_the_same_page(driver, tmp_path):
     import html as html_module
     import re
-    from student.quiz_page import StepThroughQuiz
+    from student.quiz import StepThroughQuiz
     shown = StepThroughQuiz(neuron())
     markup = shown._repr_html_()
     assert markup.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts allow-forms"' in markup
