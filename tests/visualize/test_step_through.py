@@ -14,8 +14,8 @@ from hypothesis import given, settings, strategies as st
 
 import nn
 from autograd_core import Value, topological_order, trace_backward
-from visualize import step_through_html
 from autograd_core.numbers import format_number
+from visualize import step_through_html
 from visualize.graph import MAX_NODES
 
 from tests.helpers import tensor
