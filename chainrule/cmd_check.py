@@ -94,6 +94,11 @@ def _split_items(items, wrt):
     return assignments, claims[0]
 
 
+def _shown(x):
+    # ten figures: a claim that is off in the sixth figure must show it
+    return format_number(x, 10)
+
+
 def _show_point(point):
     return ", ".join(f"{n} = {exact_number(v)}" for n, v in point.items())
 
@@ -118,7 +123,7 @@ def _run(args) -> int:
         print(f"{name} = {part.text}")
     print(f"claim: d{r}/d{args.wrt} = {claim_text}")
     verdict = decide_claim(problem, total, claim_text, claim, point, args.points, args.seed)
-    report(verdict, f"d{r}/d{args.wrt}", format_number)
+    report(verdict, f"d{r}/d{args.wrt}")
 
     wrong_factors = []
     if args.factor:
@@ -126,7 +131,7 @@ def _run(args) -> int:
     for label, factor, text, claimed in factors:
         result = decide_claim(problem, factor, text, claimed, point, args.points, args.seed)
         print(f"  {label} = {text.strip()}: ", end="")
-        report(result, label, format_number, indent="    ")
+        report(result, label, indent="    ")
         if result.right is False:
             wrong_factors.append(label)
     if not args.factor and verdict.right is False:
@@ -141,29 +146,29 @@ def _run(args) -> int:
     return 0 if verdict.right and not wrong_factors else 1
 
 
-def report(verdict, label, format_number, indent=""):
-    _report(verdict, label, format_number, indent)
+def report(verdict, label, indent=""):
+    _report(verdict, label, indent)
     at = getattr(verdict, "at", None)
     if at is None:
         return
     there = (f"{indent}at the values given ({_show_point(at.point)}) the claim gives "
-             f"{format_number(at.claimed, 10)} and the engine's {label} is "
-             f"{format_number(at.true, 10)}")
+             f"{_shown(at.claimed)} and the engine's {label} is "
+             f"{_shown(at.true)}")
     if verdict.right or not at.right:
         print(there)
     else:
         print(f"{there}: right at these values only; as a formula the claim is WRONG")
 
 
-def _report(verdict, label, format_number, indent=""):
+def _report(verdict, label, indent=""):
     if verdict.right:
         print(f"{'' if indent else 'verdict: '}RIGHT" + (f" (decided {verdict.method})"))
         if verdict.true is not None:
-            print(f"{indent}the engine's {label} there is {format_number(verdict.true, 10)}")
+            print(f"{indent}the engine's {label} there is {_shown(verdict.true)}")
         return
     print(f"{'' if indent else 'verdict: '}WRONG (decided {verdict.method})")
     print(f"{indent}at {_show_point(verdict.point)}: the claim gives "
-          f"{format_number(verdict.claimed, 10)}, the engine's {label} is "
-          f"{format_number(verdict.true, 10)}")
+          f"{_shown(verdict.claimed)}, the engine's {label} is "
+          f"{_shown(verdict.true)}")
     if verdict.formula is not None:
         print(f"{indent}{label} = {verdict.formula}   (SymPy)")
