@@ -16,6 +16,7 @@ from __future__ import annotations
 import keyword
 import re
 
+from .numbers import format_number
 from .ops import op_info
 
 __all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number", "identifiers"]
@@ -25,12 +26,9 @@ _OPERAND = re.compile(r"\b(out|a|b|n)\b")
 
 
 def short_number(x: float) -> str:
-    """A constant's value as it appears in its name: 4 significant figures, no -0."""
-    if x == 0:
-        return "0"
-    text = format(x, ".4g")
-    mantissa, e, exponent = text.partition("e")
-    return mantissa + ("e" + str(int(exponent)) if e else "")
+    """A constant's value as it appears in its name: the default significant figures
+    (4) whatever --digits says, so a node keeps one name in every listing."""
+    return format_number(x)
 
 
 def node_names(order, root=None, number=short_number) -> dict:

@@ -1,7 +1,8 @@
 """`chainrule drill` writes a seeded chain-rule worksheet; `chainrule grade` checks one.
 
-Both only read options and call `visualize.drill`, which makes the exercise of a seed
-(the same seed always gives the same exercise) and its sheets.
+Both only read options, call the student package and print: `student.drill` makes the
+exercise of a seed (the same seed always gives the same exercise) and its sheets,
+`student.grading` writes the answer file and marks a filled-in one.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def register(subparsers):
 
 
 def run_drill(args) -> int:
-    from visualize import drill
+    from student import drill
+    from student.grading import answer_template
     from visualize.graph import write_atomically
 
     try:
@@ -95,7 +97,7 @@ def run_drill(args) -> int:
         "worksheet.tex": drill.worksheet_latex(exercise),
         "answer-key.md": drill.worksheet_markdown(exercise, key=True),
         "answer-key.tex": drill.worksheet_latex(exercise, key=True),
-        "answers.txt": drill.answer_template(exercise),
+        "answers.txt": answer_template(exercise),
     }
     try:
         os.makedirs(folder, exist_ok=True)
@@ -114,27 +116,15 @@ def _safe(seed):
 
 
 def run_grade(args) -> int:
-    from visualize import drill
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
+    from student.grading import AnswerFileError, grade_file
 
     try:
-        with open(args.answers, encoding="utf-8") as f:
-            text = f.read()
-    except FileNotFoundError:
-        return fail(f"{args.answers}: no such file")
-    except IsADirectoryError:
-        return fail(f"{args.answers}: that is a folder; give the answers.txt inside it")
-    except UnicodeDecodeError:
-        return fail(f"{args.answers}: not a text file (not UTF-8); give the answers.txt "
-                    "that chainrule drill wrote")
-    except OSError as error:
-        return fail(f"{args.answers}: cannot read it: {error.strerror or error}")
-    try:
-        result = drill.grade(text, seed=args.seed, level=args.level)
-    except ValueError as error:  # AnswerFileError, or a bad seed
-        return fail(f"{args.answers}: {error}")
+        result = grade_file(args.answers, seed=args.seed, level=args.level)
+    except AnswerFileError as error:
+        return fail(str(error))
     print(f"score: {result.score} / {result.total}")
-    if result.first_wrong is None:
+    if result.all_right:
         print("every answer is right.")
         return 0
     key, given, answer, working = result.first_wrong

@@ -14,10 +14,10 @@ import contextlib
 import os
 import sys
 
+from autograd_core.numbers import DIGITS
 from chainrule import expr
 from chainrule.argtypes import digits, whole_number
 from chainrule.errors import fail
-from visualize.explain import DIGITS
 from visualize.paths import LIMIT
 
 EXAMPLES = """\
@@ -117,7 +117,8 @@ def run(args) -> int:
 
 
 def _run(args) -> int:
-    from visualize.explain import exact_number, format_number, kept_grads, narrate
+    from autograd_core.numbers import exact_number, format_number
+    from visualize.explain import kept_grads, narrate
 
     parsed = expr.parse(args.expression)
     values = expr.parse_assignments(args.assignments, parsed)
@@ -233,7 +234,7 @@ def print_steps(derivation, digits, out, variables=()):
         print(f"  {i:>{width}}. {step.line(digits)}", file=out)
     if derivation.passes > 1:
         # What the repeated calls leave in .grad, beside the gradients printed above.
-        from visualize.explain import format_number
+        from autograd_core.numbers import format_number
         by_label = {v.label: v for v in derivation.variables()}
         held = ", ".join(f"{name}.grad = "
                          f"{format_number(derivation.gradients[by_label[name]], digits)}"
@@ -296,10 +297,12 @@ def write_output(root, path, option, args):
     """A picture, the step-through page, the LaTeX steps or the GIF; each leaves the
     graph's grads as they are."""
     try:
-        if option == "html":
+        if option == "html" and args.quiz:
+            from student.quiz import quiz_html
+            quiz_html(root, path, passes=args.passes, digits=args.digits)
+        elif option == "html":
             from visualize.step_through import step_through_html
-            step_through_html(root, path, quiz=args.quiz, passes=args.passes,
-                              digits=args.digits)
+            step_through_html(root, path, passes=args.passes, digits=args.digits)
         elif option == "latex":
             from visualize.export import derivation_latex
             from visualize.graph import write_atomically
@@ -337,7 +340,7 @@ def step_through_terminal(steps, variables, digits, out, read_key=None) -> int:
     if read_key is None:
         with _terminal_keys() as read_key:
             return step_through_terminal(steps, variables, digits, out, read_key)
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
     fmt = lambda x: format_number(x, digits)  # noqa: E731
     total = len(steps)
     print(f"\nchain rule, one step at a time ({total} steps).  {PROMPT}", file=out)

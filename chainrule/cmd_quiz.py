@@ -3,8 +3,8 @@
 The steps are the narrator's (`visualize.explain.narrate`), the same the `grad` command
 prints; for each one the student types the local derivative and the parent's new
 gradient. An answer counts when it equals the engine's number to the significant
-figures shown (`--digits`); after a wrong one the op table's rule is the hint, and a
-second wrong one shows the answer. Reads answers line by line from standard input, so
+figures shown (`--digits`), as `student.marking` marks every answer; after a wrong one
+the op table's rule is the hint, and a second wrong one shows the answer. Reads answers line by line from standard input, so
 a class can also pipe a file of answers in.
 """
 
@@ -66,7 +66,8 @@ def run(args) -> int:
 
 
 def quiz(root, parsed, values, digits, read, out) -> int:
-    from visualize.explain import exact_number, format_number, narrate
+    from autograd_core.numbers import exact_number, format_number
+    from visualize.explain import narrate
 
     derivation = narrate(root)
     f = lambda x: format_number(x, digits)  # noqa: E731
@@ -120,7 +121,7 @@ def quiz(root, parsed, values, digits, read, out) -> int:
 
 def ask(prompt, true, digits, read, out, hint, answer) -> int:
     """Ask up to TRIES times; 1 if right the first time, else 0."""
-    from visualize.explain import close_enough, parse_answer
+    from student.marking import is_right
 
     attempt = 0
     while attempt < TRIES:
@@ -132,12 +133,12 @@ def ask(prompt, true, digits, read, out, hint, answer) -> int:
             print(f"  answer: {answer}", file=out)
             return 0
         try:
-            value = parse_answer(line)
+            right = is_right(line, true, digits)
         except ValueError as error:
             print(f"  {error}", file=out)  # a typo is not a wrong answer: ask again
             continue
         attempt += 1
-        if close_enough(value, true, digits, text=line.strip()):
+        if right:
             print("  right" + ("" if attempt == 1 else " (second try: no point)"), file=out)
             return 1 if attempt == 1 else 0
         print(f"  not quite. hint: {hint}" if attempt < TRIES else

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from autograd_core import Value
-from visualize.explain import exact_number
+from autograd_core.numbers import exact_number
 
 __all__ = ["DemoCheckError", "neuron_demo", "mazur_demo", "mazur_model", "mazur_network",
            "softmax_demo", "MAZUR_PUBLISHED"]
@@ -57,7 +57,7 @@ def _finite(name, x):
 def _shown(digits):
     """How a number is printed: the project's one format (significant figures, so
     6e-6 is 6e-6, not 0.0000)."""
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
     return lambda x: format_number(x, digits)
 
 

@@ -3,9 +3,9 @@ chain-rule steps out, as JSON for the page to draw.
 
 Parsing is chainrule/expr.py's (the same whitelist as `chainrule grad`), the step lines
 are visualize.explain's (the same text the CLI prints), node names are node_names'.
-The quiz is the step-through page's own (visualize.step_through, quiz=True), served
-whole for the tab to show in a frame: its questions, hints, marking and score are
-that page's, so nothing of the quiz is written twice.
+The quiz is the step-through page's own, marked by the student package
+(student.quiz), served whole for the tab to show in a frame: its questions, hints,
+marking and score are that page's, so nothing of the quiz is written twice.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _build(text, values_text, sources=None):
 
 def quiz_page(text, values_text, digits=4) -> dict:
     """The step-through quiz page of the expression (HTML text), as
-    `step_through_html(root, quiz=True)` writes it: marked as `chainrule quiz` marks."""
-    from visualize.step_through import step_through_page
+    `student.quiz.quiz_html` writes it: marked as `chainrule quiz` marks."""
+    from student.quiz import quiz_page as student_quiz_page
     if isinstance(digits, str) and digits.strip().isdecimal():
         digits = int(digits)
     low, high = QUIZ_DIGITS
@@ -73,7 +73,7 @@ def quiz_page(text, values_text, digits=4) -> dict:
         raise ExpressionProblem(f"the quiz's significant figures must be a whole number "
                                 f"from {low} to {high}, got {digits!r}")
     parsed, root, _ = _build(text, values_text)
-    page = step_through_page(root, quiz=True, digits=digits,
+    page = student_quiz_page(root, digits=digits,
                              title=f"Quiz: the backward pass of {parsed.text}")
     return {"type": "quiz", "text": parsed.text, "digits": digits, "page": page}
 

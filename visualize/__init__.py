@@ -3,11 +3,14 @@
 Rendering uses graphviz-pure, a self-contained dot engine installed by pip, so the
 pictures are the same on every machine and need no system graphviz. Every chain-rule
 step shown anywhere (terminal, picture, page, quiz, worksheet, slides) is narrated by
-`explain.py`, with nodes named by `autograd_core.naming` and numbers by `format_number`.
+`explain.py`, with nodes named by `autograd_core.naming` and numbers by
+`autograd_core.numbers.format_number`.
 """
 
+from autograd_core.numbers import format_number
+
 from .graph import draw_graph, render, dot_binary
-from .explain import explain_backward, format_number, narrate, node_names, step_line
+from .explain import explain_backward, narrate, node_names, step_line
 from .step_through import StepThrough, step_through_html
 from .paths import gradient_formula, gradient_paths
 from .export import derivation_latex, write_frames, write_gif

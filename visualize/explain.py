@@ -7,111 +7,24 @@ gradient its parent held before and after it. The command line, the step-through
 the quiz, the worksheets, the paths and the exports all read a Derivation; none of them
 words a step itself.
 
-`format_number` is the one rule for showing a number anywhere (terminal, picture, page):
-significant figures, never 0.0000 for 6e-6, never -0, 1e+300 as 1e300.
+Numbers are shown by `autograd_core.numbers.format_number`, the one rule everywhere.
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
+# DIGITS and format_number are imported by the other visualize modules from here too
+from autograd_core.numbers import DIGITS, format_number
 from autograd_core.ops import local_formula, op_info
 
-__all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures",
-           "parse_answer", "node_names", "symbolic_local",
+__all__ = ["node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
-           "step_line", "kept_grads", "DIGITS"]
+           "step_line", "kept_grads"]
 
-DIGITS = 4  # significant figures shown unless asked otherwise
 _OPERAND = re.compile(r"\b(out|a|b|n|w_\d+|x_\d+|a_\d+)\b")
-
-
-# ------------------------------------------------------------------------ numbers
-
-def format_number(x: float, digits: int = DIGITS) -> str:
-    """x to `digits` significant figures: 0.1175, 6.144e-6, 1e300, 0 (never -0)."""
-    if x != x:
-        return "nan"
-    if x in (math.inf, -math.inf):
-        return "inf" if x > 0 else "-inf"
-    if x == 0:
-        return "0"
-    text = format(x, f".{max(1, digits)}g")
-    mantissa, e, exponent = text.partition("e")
-    return f"{mantissa}e{int(exponent)}" if e else text
-
-
-def exact_number(x: float) -> str:
-    """x in format_number's style with every figure it needs to read back as x: an
-    input echoed to the user (at x = 1e8, not 100000000.0; 0.123456, not 0.1235)."""
-    if not math.isfinite(x):
-        return format_number(x)
-    shortest = repr(float(x)).removesuffix(".0")  # 1e8 is '100000000.0': one figure
-    text = format_number(x, max(DIGITS, significant_figures(shortest) or DIGITS))
-    if float(text) != x:
-        # an exact tie (2**-24 = 5.9604644775390625e-08) rounded to even, away from the
-        # digits that read back as x: those are repr's
-        mantissa, e, exponent = shortest.partition("e")
-        text = f"{mantissa}e{int(exponent)}" if e else shortest
-    return text
-
-
-def tolerance(true: float, digits: int = DIGITS) -> float:
-    """How far an answer may be from `true` and still count as `true` rounded to `digits`
-    significant figures: half a unit of the last figure (a whole unit took the wrongly
-    rounded neighbour too: 0.23 for 0.2350037 at 2 figures), plus float slack."""
-    if not math.isfinite(true):
-        return 0.0
-    if true == 0:
-        return 10.0 ** -(digits + 8)
-    return 0.5 * 10.0 ** (math.floor(math.log10(abs(true))) - digits + 1) * (1 + 1e-9)
-
-
-def significant_figures(text: str):
-    """Significant figures of a plain number as typed ('0.1175' -> 4, '1e-3' -> 1);
-    None for anything else (a fraction, a formula)."""
-    match = re.fullmatch(r"\s*[-+−]?(\d*)\.?(\d*)(?:[eE][-+]?\d+)?\s*", text or "")
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-    whole, fraction = match.group(1), match.group(2)
-    if "." not in text:  # 1200: the trailing zeros only place the point
-        whole = whole.rstrip("0")
-    return max(1, len((whole + fraction).lstrip("0")))
-
-
-def close_enough(answer: float, true: float, digits: int = DIGITS, text: str = None) -> bool:
-    """Does a student's answer equal `true` rounded to the significant figures it is
-    written with? Those are `digits`, or more when `text` (the answer as typed) shows
-    more. `true` is rounded from its exact float (half a unit of the last figure, never
-    a whole one): 0.2 and 0.11 are wrong for 0.1175, 0.12 and 0.118 right. An answer
-    typed as a fraction (1/3) is exact, so it is right when it rounds like `true`."""
-    if not (math.isfinite(answer) and math.isfinite(true)):
-        return answer == true
-    if answer == 0 or true == 0:
-        return abs(answer - true) <= 10.0 ** -(digits + 8)
-    written = significant_figures(text) if text is not None else digits
-    if written is None:  # a fraction: exact, so round it as the true value is rounded
-        return format_number(answer, digits) == format_number(true, digits)
-    figures = max(1, digits, written)
-    rounded = float(format(true, f".{figures}g"))
-    # the typed number and the rounded one are the same decimal; allow for floats only
-    return abs(answer - rounded) <= 1e-9 * abs(rounded)
-
-
-def parse_answer(text: str) -> float:
-    """A typed answer: a number (0.25, -1e-3) or a fraction (1/4); ValueError otherwise."""
-    text = text.strip().replace("−", "-")
-    top, slash, bottom = text.partition("/")
-    try:
-        value = float(top) / float(bottom) if slash else float(text)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"{text!r} is not a number; type e.g. 0.25, -1.5e-3 or 1/4") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number; type e.g. 0.25, -1.5e-3 or 1/4")
-    return value
 
 
 # ------------------------------------------------------------------------- names
@@ -119,7 +32,7 @@ def parse_answer(text: str) -> float:
 def node_names(root: Value, order=None) -> dict:
     """Every node's name (autograd_core.naming), constants written with format_number."""
     order = topological_order(root) if order is None else order
-    return naming.node_names(order, root, number=format_number)
+    return naming.node_names(order, root)
 
 
 def symbolic_local(node: Value, index: int, names: dict) -> str:

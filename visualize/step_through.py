@@ -11,6 +11,10 @@ Options: `quiz=True` leaves every gradient blank until the student types the ste
 local derivative and new gradient (checked to the digits shown, with the op table's
 rule as a hint after a wrong answer, and a score); `passes=2` replays two backward()
 calls, showing the inputs' gradients accumulate while the results are recomputed.
+Marking is not this package's job: a quiz page is given its `marking` (the script that
+marks a typed answer and the answer data that script reads), which the student package
+supplies (`student.quiz`: `chainrule grad --html --quiz`, the playground's quiz
+and `StepThroughQuiz` in Jupyter).
 
 What a step shows:
 - step 0 is the forward pass alone: every value, every local derivative on the edges,
@@ -35,10 +39,11 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 
 from autograd_core import Value, topological_order
+from autograd_core.numbers import DIGITS, format_number
 from autograd_core.ops import op_info
 
 from .graph import dot_binary, draw_graph, node_name, write_atomically
-from .explain import DIGITS, format_number, kept_grads, narrate, tolerance
+from .explain import kept_grads, narrate
 
 __all__ = ["step_through_html", "step_through_page", "StepThrough"]
 
@@ -87,8 +92,9 @@ def _check_labels(order):
                              "(an unpaired surrogate); fix the label") from None
 
 
-def _step_data(derivation, svg_name, digits):
-    """What the page needs of each narrated step (every text made by the narrator)."""
+def _step_data(derivation, svg_name, digits, marking=None):
+    """What the page needs of each narrated step (every text made by the narrator) and,
+    for a quiz, what its marking script is given for each blank."""
     steps = []
     for step in derivation.steps:
         node = step.node
@@ -117,17 +123,11 @@ def _step_data(derivation, svg_name, digits):
             "hint": step.hint,
             "grad_hint": (f"new grad = old grad + upstream * local = {f(step.before)} + "
                           f"{f(step.upstream)} * {step.local_symbol}"),
-            "answer_local": _answer(step.local, digits),
-            "answer_grad": _answer(step.after, digits),
         })
+        if marking is not None:
+            steps[-1]["answer_local"] = marking.answer(step.local, digits)
+            steps[-1]["answer_grad"] = marking.answer(step.after, digits)
     return steps
-
-
-def _answer(value, digits):
-    # The page marks with `value` and `digits` as close_enough does (quiz_marking.js);
-    # `tolerance` (half a unit of the last figure shown) is kept for scripts that read it.
-    return {"value": _finite_or_none(value), "digits": digits,
-            "tolerance": tolerance(value, digits)}
 
 
 def _annotate_svg(svg_bytes: bytes, steps, order, svg_name, names) -> str:
@@ -217,10 +217,11 @@ def _json_for_script(data) -> str:
 
 def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
                       title: str | None = None, quiz: bool = False, passes: int = 1,
-                      digits: int = DIGITS) -> str:
+                      digits: int = DIGITS, marking=None) -> str:
     """The step-through page of root's backward pass as HTML text (see step_through_html)."""
     if not isinstance(root, Value):
         raise TypeError(f"step_through_html needs a Value as root, got {type(root).__name__}")
+    _check_marking(quiz, marking)
     dot_binary()  # a clear error if the dot engine is missing, before touching grads
     if title is not None and not isinstance(title, str):
         raise TypeError(f"step_through_html: title must be a str, got {type(title).__name__}")
@@ -238,7 +239,7 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
                                legend=False, digits=digits).pipe(format="svg", quiet=True)
     names = derivation.names
     svg_name = {v: node_name(v, i) for i, v in enumerate(order)}
-    steps = _step_data(derivation, svg_name, digits)
+    steps = _step_data(derivation, svg_name, digits, marking if quiz else None)
     svg = _annotate_svg(svg_bytes, [s for s in steps if s["pass"] == 1], order, svg_name,
                         names)
     data = {
@@ -256,8 +257,10 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
     }
     heading = title if title is not None else (
         f"The backward pass of {names[root]}, step by step" + (": quiz" if quiz else ""))
+    # the marking script first: step_through.js calls its ChainruleMarking.isRight
+    script = (marking.script + "\n" if quiz else "") + _static("step_through.js")
     parts = {"TITLE": html.escape(heading, quote=True), "CSS": _static("step_through.css"),
-             "JS": _static("quiz_marking.js") + "\n" + _static("step_through.js"), "DATA": _json_for_script(data), "SVG": svg}
+             "JS": script, "DATA": _json_for_script(data), "SVG": svg}
     # One pass, so a label that happens to read "@SVG@" is never substituted into.
     return re.sub(r"@(TITLE|CSS|JS|DATA|SVG)@", lambda m: parts[m.group(1)],
                   _static("step_through.html"))
@@ -265,7 +268,7 @@ def step_through_page(root: Value, *, rankdir: str = "LR", parameters=None,
 
 def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None,
                       title: str | None = None, quiz: bool = False, passes: int = 1,
-                      digits: int = DIGITS) -> str:
+                      digits: int = DIGITS, marking=None) -> str:
     """Write the step-through page of root's backward pass to `path`; return `path`.
 
     It replays the backward pass on the graph you pass, from zeroed grads, so the page
@@ -273,8 +276,11 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     calling it has no effect on the graph (grads a caller accumulated stay as they are).
 
     `rankdir` and `parameters` are passed to draw_graph; `title` heads the page; `quiz`
-    hides each gradient until it is answered; `passes` (1 to 5) replays that many
-    backward() calls; `digits` is the significant figures shown.
+    hides each gradient until it is answered, marked by `marking` (needed with quiz:
+    an object with `script`, JavaScript defining `ChainruleMarking.isRight(text,
+    answer)`, and `answer(value, digits)`, the JSON-ready answer that function is given
+    for each blank; `student.quiz.quiz_html` supplies it); `passes` (1 to 5)
+    replays that many backward() calls; `digits` is the significant figures shown.
     Raises TypeError for a root that is not a Value, FileNotFoundError when the folder
     of `path` does not exist, and ValueError for a graph too big to draw (draw_graph's
     max_nodes), a bad rankdir or a label dot cannot draw (NUL); these are checked
@@ -282,9 +288,10 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     """
     if not isinstance(root, Value):
         raise TypeError(f"step_through_html needs a Value as root, got {type(root).__name__}")
+    _check_marking(quiz, marking)
     path = _check_target(path)
     page = step_through_page(root, rankdir=rankdir, parameters=parameters, title=title,
-                             quiz=quiz, passes=passes, digits=digits)
+                             quiz=quiz, passes=passes, digits=digits, marking=marking)
     write_atomically(path, page.encode("utf-8"))
     return path
 
@@ -293,9 +300,10 @@ class StepThrough:
     """The step-through page shown inline in Jupyter: the same offline page, in an
     iframe that holds its text (srcdoc), so a notebook needs no file and no server.
 
-    `StepThrough(root, quiz=True)` as the last line of a cell shows it; `.html` is the
-    page itself and `.save(path)` writes it. Options as step_through_html, plus the
-    iframe's `height` in pixels.
+    `StepThrough(root)` as the last line of a cell shows it (the quiz:
+    `student.quiz.StepThroughQuiz(root)`); `.html` is the page itself and
+    `.save(path)` writes it. Options as step_through_html, plus the iframe's `height`
+    in pixels.
     """
 
     def __init__(self, root: Value, height: int = 720, **options):
@@ -311,6 +319,14 @@ class StepThrough:
         path = _check_target(path)
         write_atomically(path, self.html.encode("utf-8"))
         return path
+
+
+def _check_marking(quiz, marking):
+    if quiz and marking is None:
+        raise ValueError("step_through_html: a quiz page needs marking=, what marks the "
+                         "typed answers; the student package gives it: "
+                         "student.quiz.quiz_html(root, path), quiz_page(root) or, in "
+                         "Jupyter, StepThroughQuiz(root)")
 
 
 def _static(name: str) -> str:

@@ -119,7 +119,7 @@ def test_neuron_demo_numbers(W, X, t):
     assert status == 0, err
     want = neuron_closed_form(W, X, t)
 
-    # numbers are shown to 10 significant figures (visualize.explain.format_number)
+    # numbers are shown to 10 significant figures (autograd_core.numbers.format_number)
     def number_after(prefix):
         return float(re.search(re.escape(prefix) + r"\s*=\s*(-?\d+(?:\.\d+)?(?:e-?\d+)?)", out).group(1))
 
@@ -236,7 +236,7 @@ def test_softmax_demo_errors(argv, words):
 
 def test_demo_numbers_use_the_one_number_format():
     # p2 = 2.06e-9 was printed as 0.0000: fixed decimals hid it
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
     text, numbers = demos.softmax_demo(logits=(10.0, -10.0), target=0)
     p2 = numbers["p"][1]
     assert 0 < p2 < 1e-8 and "0.0000" not in text

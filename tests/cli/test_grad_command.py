@@ -398,7 +398,7 @@ def test_random_expressions_match_finite_differences(expression, point):
 # ------------------------------------------------------- passes, quiz page, formats
 
 def test_two_passes_show_the_inputs_accumulating():
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
     torch = pytest.importorskip("torch")
     from tests.helpers import tensor
     status, out, err = run_main(["grad", "w*x*w", "w=2", "x=3", "--passes", "2",
@@ -430,7 +430,7 @@ def test_quiz_page_from_the_command_line(tmp_path):
 def test_tiny_gradients_are_never_zero_in_the_text():
     status, out, _ = run_main(["grad", "sigmoid(z)", "z=12"])
     s = sigmoid(12.0)
-    from visualize.explain import format_number
+    from autograd_core.numbers import format_number
     assert status == 0 and f"dL/dz = {format_number(s * (1 - s))}" in out
     assert "e-6" in out and "0.0000" not in out and "-0 " not in out
 

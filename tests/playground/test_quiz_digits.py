@@ -2,7 +2,7 @@
 against the real server (the fixtures of test_playground_browser.py).
 
 The quiz is the step-through page's own, shown in a frame; its marking must agree with
-`chainrule quiz` (visualize.explain.close_enough: the true value rounded to the figures
+`chainrule quiz` (student.marking.close_enough: the true value rounded to the figures
 the student wrote), answer by answer, including an exact binary tie (0.28125 to 4
 figures is 0.2812, as Python rounds). The digits network: the held-out digits and the
 confusion matrix agree with the frame the server sent, the test accuracy rises while
@@ -14,7 +14,9 @@ import time
 
 import pytest
 
-from visualize.explain import close_enough, format_number, narrate, parse_answer
+from autograd_core.numbers import format_number
+from student.marking import close_enough, parse_answer
+from visualize.explain import narrate
 
 from tests.playground.test_browser import (button, driver, js, open_page, press_enter_on,  # noqa: F401
                                      text, wait)

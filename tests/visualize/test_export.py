@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from autograd_core import Value, trace_backward
-from visualize.explain import format_number
+from autograd_core.numbers import format_number
 from visualize.export import (backward_frames, derivation_latex, latex_formula, latex_name,
                               write_frames, write_gif)
 

@@ -1,4 +1,4 @@
-// Marking a typed quiz answer the way the command line does (visualize/explain.py,
+// Marking a typed quiz answer the way the command line does (student/marking.py,
 // close_enough and parse_answer), so the page and `chainrule quiz` agree on every answer:
 // a number is right when it equals the true value rounded to the significant figures it
 // is written with (at least the digits shown), so 0.235 and 0.2350 are right for

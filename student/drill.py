@@ -1,10 +1,12 @@
-"""Drills: a different chain-rule exercise for each student, as worksheets, and grading.
+"""Drills: a different chain-rule exercise for each student, as worksheets.
 
 `make_exercise(seed, level)` turns any seed (a student's name) into an exercise: a
 random expression at level 1 (two variables, two operations) and level 2 (three
 variables, one used twice, a function or two), a small network (2-2-1, sigmoid, squared
 error) at level 3. The same seed and level always give the same exercise, on any
-machine, so `grade` needs only the seed to check a filled-in answer file.
+machine, so grading (student.grading) needs only the seed to check a filled-in answer
+file. `blanks` lists what a sheet leaves blank, with the answers: the sheets, the answer
+file and grading all read it.
 
 Every number on a sheet comes from the narrator (`visualize.explain.narrate`) on the
 engine's graph of the expression; the sheets are Markdown and LaTeX (article, amsmath,
@@ -17,11 +19,12 @@ import math
 import random
 import re
 
-from .explain import DIGITS, close_enough, format_number, narrate, parse_answer
-from .export import latex_formula, latex_name, latex_number
+from autograd_core.numbers import DIGITS, format_number
+from visualize.explain import narrate
+from visualize.export import latex_formula, latex_name, latex_number
 
-__all__ = ["LEVELS", "Exercise", "make_exercise", "worksheet_markdown", "worksheet_latex",
-           "answer_template", "grade", "Grade", "AnswerFileError"]
+__all__ = ["LEVELS", "Exercise", "make_exercise", "blanks", "worksheet_markdown",
+           "worksheet_latex"]
 
 LEVELS = (1, 2, 3)
 BLANK = "______"
@@ -144,7 +147,7 @@ def _variables(derivation, exercise):
                   key=lambda v: order.index(v.label) if v.label in order else len(order))
 
 
-def _items(derivation, exercise, digits=DIGITS):
+def blanks(derivation, exercise, digits=DIGITS):
     """Every blank of the sheet: (key, question, answer value, how it is worked out)."""
     items = []
     f = lambda x: format_number(x, digits)  # noqa: E731
@@ -271,98 +274,3 @@ def worksheet_latex(exercise: Exercise, key: bool = False, digits: int = DIGITS)
             for v in _variables(d, exercise)]
     out += [" \\\\\n".join(rows), r"\end{align*}", r"\end{document}", ""]
     return "\n".join(out)
-
-
-# ----------------------------------------------------------------------- grading
-
-HEADER = re.compile(r"#\s*chainrule drill answers:\s*seed=(.*?)\s+level=(\d+)\s*$")
-
-
-def answer_template(exercise: Exercise) -> str:
-    """The answer file a student fills in: one 'key = ' line per blank of the sheet."""
-    lines = [f"# chainrule drill answers: seed={exercise.seed} level={exercise.level}",
-             "# Write a number (0.25, -1.5e-3) or a fraction (1/4) after each '='; keep the",
-             "# rest of each line. Then: chainrule grade answers.txt"]
-    for key, _, _, _ in _items(exercise.derivation(), exercise):
-        lines.append(f"{key} = ")
-    return "\n".join(lines) + "\n"
-
-
-class AnswerFileError(ValueError):
-    """The answer file cannot be read: what is wrong and on which line."""
-
-
-class Grade:
-    """The result: `score`, `total`, `first_wrong` (None, or (key, given, answer, working))
-    and `results` [(key, given or None, answer, right)]."""
-
-    def __init__(self, results, first_wrong):
-        self.results, self.first_wrong = results, first_wrong
-        self.score = sum(1 for r in results if r[3])
-        self.total = len(results)
-
-
-def read_answers(text: str):
-    """(seed, level, {key: text}) from an answer file; AnswerFileError when malformed,
-    naming the line: no 'KEY = ', a key answered twice, or an answer that is not a
-    (finite) number or a fraction, such as nan or 1e999."""
-    seed = level = None
-    answers = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        header = HEADER.match(line)
-        if header:
-            seed, level = header.group(1), int(header.group(2))
-            continue
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep:
-            hint = "" if seed is not None else (
-                "; is this the answers.txt that chainrule drill wrote? (a worksheet or an "
-                "answer key is not)")
-            raise AnswerFileError(f"line {number}: expected 'KEY = NUMBER', got "
-                                  f"{raw.strip()!r}{hint}")
-        key, value = key.strip(), value.strip()
-        if key in answers:
-            raise AnswerFileError(f"line {number}: {key!r} is answered twice")
-        if value:
-            try:
-                parse_answer(value)
-            except ValueError as error:  # nan, 1e999, 'abc': not an answer, right or wrong
-                raise AnswerFileError(f"line {number}: {key}: {error}, or leave it "
-                                      "empty") from None
-        answers[key] = value
-    return seed, level, answers
-
-
-def grade(text: str, seed=None, level=None, digits: int = DIGITS) -> Grade:
-    """Check a filled-in answer file against the exercise of its seed and level.
-
-    `seed` and `level` default to the file's header line. Each blank counts when it
-    equals the engine's number to `digits` significant figures; an empty or missing
-    one counts as wrong.
-    """
-    file_seed, file_level, answers = read_answers(text)
-    seed = seed if seed is not None else file_seed
-    level = level if level is not None else file_level
-    if seed is None or level is None:
-        raise AnswerFileError("the answer file has no '# chainrule drill answers: seed=... "
-                              "level=...' line; give --seed and --level")
-    exercise = make_exercise(seed, level)
-    items = _items(exercise.derivation(), exercise)
-    known = {key for key, _, _, _ in items}
-    unknown = [k for k in answers if k not in known]
-    if unknown:
-        raise AnswerFileError(f"{unknown[0]!r} is not a blank of the seed {seed!r} level "
-                              f"{level} sheet; was the file made for another seed?")
-    results, first_wrong = [], None
-    for key, question, answer, working in items:
-        given = answers.get(key, "")
-        right = False
-        if given:  # read_answers has checked that it is a number
-            right = close_enough(parse_answer(given), answer, digits, text=given)
-        results.append((key, given or None, answer, right))
-        if not right and first_wrong is None:
-            first_wrong = (key, given or None, answer, working)
-    return Grade(results, first_wrong)
