@@ -1,4 +1,4 @@
-"""nn.train.Trainer: the training loop one step at a time (what the playground drives),
+"""nn.trainer.Trainer: the training loop one step at a time (what the playground drives),
 equal to train() and to plain gradient descent done by hand."""
 
 import json
@@ -8,8 +8,11 @@ import pytest
 
 from nn import MLP, SGD
 from nn.datasets import load_dataset
-from nn.train import (LOSSES, TooLargeError, Trainer, TrainConfig, check_memory, engine_step,
-                      estimate_memory, train)
+from nn.loss_table import LOSSES
+from nn.memory_estimate import check_memory, estimate_memory
+from nn.step_functions import engine_step
+from nn.trainer import Trainer, train
+from nn.training_config import TooLargeError, TrainConfig
 
 
 def test_step_by_step_equals_train_bit_for_bit():
