@@ -233,3 +233,13 @@ def test_config_errors_from_python():
         train(TrainConfig(epochs=0))
     with pytest.raises(ValueError, match="unknown dataset"):
         train(TrainConfig(dataset="iris"))
+
+
+def test_the_command_asks_glibc_to_keep_freed_memory_itself(tmp_path, monkeypatch):
+    """The allocator setting is the training program's call (nn/c_allocator.py), made
+    once before training, not a side effect of the library."""
+    import nn.c_allocator
+    calls = []
+    monkeypatch.setattr(nn.c_allocator, "keep_freed_memory", lambda: calls.append(True))
+    train_cli(tmp_path, "xor", *QUICK)
+    assert calls == [True]
