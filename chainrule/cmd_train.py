@@ -52,7 +52,7 @@ misclassified.png for digits. Ctrl-C stops training and saves what was learned s
 def register(subparsers):
     from nn.loss_table import LOSSES
     from nn.memory_estimate import ENGINES
-    from nn.training_config import HIDDEN_ACTIVATIONS
+    from nn.training_config import HIDDEN_ACTIVATIONS, LR_BY_ACTIVATION
 
     parser = subparsers.add_parser(
         "train", help="train an MLP on a small dataset; write model, metrics, pictures",
@@ -75,8 +75,10 @@ def register(subparsers):
                         + ". Default per dataset (below)")
     parser.add_argument("--lr", type=_positive_float, default=None,
                         help="learning rate (default per dataset; with another "
-                             "--activation: 1.5 sigmoid, 0.3 tanh, 0.2 relu, a tenth of "
-                             "that for sine)")
+                             "--activation: " + "; ".join(
+                                 f"{task} " + ", ".join(f"{lr:g} {activation}"
+                                                        for activation, lr in rates.items())
+                                 for task, rates in LR_BY_ACTIVATION.items()) + ")")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the data (default per dataset)")
     parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",

@@ -12,11 +12,11 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from .datasets import DATASETS
-from .model_kinds import ACTIVATIONS
 from .loss_table import LOSSES
+from .model_kinds import ACTIVATIONS
 
-__all__ = ["TrainConfig", "TooLargeError", "default_lr", "HIDDEN_ACTIVATIONS", "config_dict",
-           "is_int", "shown_number"]
+__all__ = ["TrainConfig", "TooLargeError", "default_lr", "HIDDEN_ACTIVATIONS",
+           "LR_BY_ACTIVATION", "config_dict", "is_int", "shown_number"]
 
 # The hidden units a network may have (the output's is chosen by the loss).
 HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "linear")
@@ -25,7 +25,7 @@ HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "linear")
 # trying (full batch, 300 epochs): tanh and relu units have larger derivatives than
 # sigmoid ones and need smaller steps; regression's linear output + mse passes
 # 2 (z - t) back unsquashed, so it needs steps about ten times smaller still.
-_LR_BY_ACTIVATION = {
+LR_BY_ACTIVATION = {
     "classification": {"sigmoid": 1.5, "tanh": 0.3, "relu": 0.2},
     "regression": {"sigmoid": 0.15, "tanh": 0.03, "relu": 0.02},
 }
@@ -35,7 +35,7 @@ def default_lr(activation, task="classification", dataset=None):
     """The learning rate used when none is given."""
     if dataset is not None and DATASETS[dataset].activation == activation:
         return DATASETS[dataset].lr
-    return _LR_BY_ACTIVATION[task][activation]
+    return LR_BY_ACTIVATION[task][activation]
 
 
 class TooLargeError(ValueError):
