@@ -185,7 +185,9 @@ def setup_batch(workload, quick):
         return None
     import numpy as np
     from autograd_core import Value, compile as compile_graph, value_sum
+    from nn.c_allocator import keep_freed_memory
 
+    keep_freed_memory()  # as chainrule train does: numpy batches, glibc keeps freed arrays
     xs, ys, layers, kind = _mlp_data(workload)
     model = _chainrule_model(kind, layers)
     params = model.parameters()

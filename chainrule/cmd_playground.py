@@ -71,8 +71,10 @@ def _bind(host, port):
 def run(args) -> int:
     # The tabs' training runs numpy's BLAS on small matrices: one thread each, as
     # `chainrule train` does (a threaded BLAS on a busy machine made a step 250 x slower).
-    from nn.train import set_blas_threads
+    from nn.blas_threads import set_blas_threads
+    from nn.c_allocator import keep_freed_memory
     set_blas_threads(1)
+    keep_freed_memory()  # the tabs train on numpy batches (nn/c_allocator.py)
     try:
         import uvicorn
         from playground.server import create_app

@@ -1,9 +1,9 @@
 """`chainrule train DATASET`: train an MLP and write what came of it.
 
-The loop, its configuration and evaluation are nn/train.py, the pictures
-visualize/plots.py; this module is the command line around them: arguments (their
-choices and defaults read from nn's tables), the progress bar, Ctrl-C, messages and
-exit codes.
+The loop is nn/trainer.py, its configuration nn/training_config.py, the run folder's
+numbers nn/run_folder.py and the pictures visualize/plots.py, drawn here once the numbers
+are written; this module is the command line around them: arguments (their choices and
+defaults read from nn's tables), the progress bar, Ctrl-C, messages and exit codes.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def _dataset_defaults():
     lines = []
     for name, d in DATASETS.items():
         batch = "full batch" if d.batch_size is None else f"batch {d.batch_size}"
-        lines.append(f"  {name:<8} hidden {','.join(map(str, d.hidden))}, {d.activation}, "
-                     f"lr {d.lr:g}, {d.epochs} epochs, {batch}")
+        lines.append(f"  {name:<8} {d.samples} samples, hidden {','.join(map(str, d.hidden))}, "
+                     f"{d.activation}, {d.loss}, lr {d.lr:g}, {d.epochs} epochs, {batch}")
     return "\n".join(lines)
 
 
@@ -50,7 +50,9 @@ misclassified.png for digits. Ctrl-C stops training and saves what was learned s
 
 
 def register(subparsers):
-    from nn.train import ENGINES, HIDDEN_ACTIVATIONS, LOSSES
+    from nn.loss_table import LOSSES
+    from nn.memory_estimate import ENGINES
+    from nn.training_config import HIDDEN_ACTIVATIONS, LR_BY_ACTIVATION
 
     parser = subparsers.add_parser(
         "train", help="train an MLP on a small dataset; write model, metrics, pictures",
@@ -70,11 +72,13 @@ def register(subparsers):
     parser.add_argument("--loss", type=_choice("loss", LOSSES), default=None,
                         help="; ".join(f"{name}: {spec.description}"
                                        for name, spec in LOSSES.items())
-                        + ". Default: bce for two classes, ce for digits, mse for sine")
+                        + ". Default per dataset (below)")
     parser.add_argument("--lr", type=_positive_float, default=None,
                         help="learning rate (default per dataset; with another "
-                             "--activation: 1.5 sigmoid, 0.3 tanh, 0.2 relu, a tenth of "
-                             "that for sine)")
+                             "--activation: " + "; ".join(
+                                 f"{task} " + ", ".join(f"{lr:g} {activation}"
+                                                        for activation, lr in rates.items())
+                                 for task, rates in LR_BY_ACTIVATION.items()) + ")")
     parser.add_argument("--epochs", type=positive_int, default=None,
                         help="passes over the data (default per dataset)")
     parser.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
@@ -84,7 +88,7 @@ def register(subparsers):
                         help="seeds the data, the initial weights and the batch order "
                              "(default 0)")
     parser.add_argument("--samples", type=positive_int, default=None, metavar="N",
-                        help="dataset size (default 200; 100 for sine; all 1797 digits)")
+                        help="dataset size (default per dataset, below)")
     parser.add_argument("--noise", type=_noise, default=None,
                         help="std of the noise added to the data (default per dataset)")
     parser.add_argument("--engine", type=_choice("engine", ENGINES), default="batch",
@@ -155,7 +159,8 @@ def _check_out(out):
     is refused rather than thrown away; so is the current folder or one above it.
     """
     from autograd_core.files import remove_stale_staging
-    from nn.train import RUN_FILES
+    from nn.run_folder import RUN_NUMBERS
+    from visualize.plots import PICTURES
 
     if out == "":
         raise _Refused("--out is empty; give a folder name, e.g. --out runs/moons")
@@ -170,7 +175,7 @@ def _check_out(out):
     if os.path.isdir(real):
         remove_stale_staging(real)
         try:
-            foreign = sorted(name for name in os.listdir(real) if name not in RUN_FILES
+            foreign = sorted(name for name in os.listdir(real) if name not in RUN_NUMBERS + PICTURES
                              and not (name.startswith(".") and name.endswith(".tmp")))
         except OSError as error:
             raise _Refused(f"cannot read --out {out}: {error.strerror}") from None
@@ -198,22 +203,30 @@ def run(args):
 
 
 def _run(args):
-    from nn import train as training  # here, so `chainrule --help` need not load it
+    # here, so `chainrule --help` need not load them
+    from nn import run_folder
+    from nn.blas_threads import set_blas_threads
+    from nn.c_allocator import keep_freed_memory
     from nn.datasets import MissingExtraError
+    from nn.memory_estimate import check_memory
+    from nn.step_functions import STEPS
+    from nn.trainer import Trainer
+    from nn.training_config import TrainConfig
 
     # before anything loads numpy: its BLAS reads the thread count when it loads
-    training.set_blas_threads(args.threads)
+    set_blas_threads(args.threads)
+    keep_freed_memory()  # a process that trains on numpy batches (nn/c_allocator.py)
 
     out = os.path.join("runs", args.dataset) if args.out is None else args.out
-    config = training.TrainConfig(
+    config = TrainConfig(
         dataset=args.dataset, hidden=args.hidden, activation=args.activation,
         loss=args.loss, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
         seed=args.seed, samples=args.samples, noise=args.noise)
     try:
         config = config.resolved()
         _check_out(out)
-        training.check_memory(config, engine=args.engine)
-        trainer = training.Trainer(config, make_step=training.STEPS[args.engine])
+        check_memory(config, engine=args.engine)
+        trainer = Trainer(config, make_step=STEPS[args.engine])
     except (ValueError, _Refused, MissingExtraError) as error:
         return fail(str(error))
     except MemoryError:
@@ -234,7 +247,7 @@ def _run(args):
               "(Ctrl-C again to discard it)", file=sys.stderr)
     try:
         result = trainer.result(interrupted=interrupted)
-        paths = training.write_run(result, out)
+        paths = run_folder.write_run(result, out, also=lambda folder: _draw(result, folder))
     except KeyboardInterrupt:
         print(f"chainrule: interrupted; {out} was left as it was", file=sys.stderr)
         return 130
@@ -256,6 +269,12 @@ def _run(args):
               "status 130 (interrupted)", file=sys.stderr)
         return 130
     return 0
+
+
+def _draw(result, folder):
+    """The run's pictures, drawn from its numbers into the folder being written."""
+    from visualize.plots import write_pictures
+    return write_pictures(result, folder)
 
 
 def _train(trainer):

@@ -3,6 +3,11 @@
 nn.backprop is the same backward pass neuron by neuron (deltas, dC/dw = o_i * delta_j).
 Also: model files (Module.save / Module.load, nn/serialize.py), small seeded datasets
 (nn.datasets) and the way on to PyTorch (to_torch / from_torch, nn/torch_bridge.py).
+
+Training, one module a job (imported by name, not from here): nn.training_config
+(TrainConfig), nn.loss_table (every loss name), nn.step_functions, nn.evaluation,
+nn.trainer (Trainer, train), nn.run_folder (write_run), nn.memory_estimate,
+nn.blas_threads and nn.c_allocator (the calls a training program makes).
 """
 
 from .backprop import neuron_backward

@@ -16,12 +16,13 @@ disagreement raises `EngineMismatch` (a bug, never a teaching point). The result
 every number, and one step per delta and per gradient, each with its equation and the
 numbers in it.
 
-Losses (`LOSSES`), and the output rule each gives:
+Losses (`LOSSES`, rows of the one table nn/loss_table.py), and the output rule each gives:
     "sse"              C = 1/2 sum (y - a)^2 (nn.sse_loss): delta = (a - y) * f'(net)
-    "bce"              sigmoid outputs, C = sum of binary cross-entropies:  delta = a - y
-    "bce_with_logits"  linear outputs z, sigmoid folded into the loss:  delta = sigmoid(z) - y
-    "cross_entropy"    linear outputs z, softmax + cross-entropy (nn.cross_entropy, target
-                       a class index):  delta = p - onehot
+    "sigmoid_bce"      sigmoid outputs, C = sum of binary cross-entropies:  delta = a - y
+    "bce"              linear outputs z, sigmoid folded into the loss (bce_with_logits,
+                       also spelled so):  delta = sigmoid(z) - y
+    "ce"               linear outputs z, softmax + cross-entropy (nn.cross_entropy, also
+                       spelled "cross_entropy"; target a class index):  delta = p - onehot
 """
 
 from __future__ import annotations
@@ -30,20 +31,17 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from autograd_core import Value, value_sum
+from autograd_core import Value
 from autograd_core.ops import FLOAT_FUNCTIONS, evaluate, op_info, sigmoid as _sigmoid
 
 from .layers import MLP, Neuron
-from .losses import bce_with_logits, binary_cross_entropy, cross_entropy, softmax, sse_loss
+from .loss_table import NEURON_LOSSES, loss_named
+from .losses import softmax
 
 __all__ = ["neuron_backward", "NetworkBackward", "NeuronStep", "EngineMismatch", "LOSSES",
            "activation_slope"]
 
-LOSSES = ("sse", "bce", "bce_with_logits", "cross_entropy")
-
-# The output activation each loss's output rule assumes (None: any).
-_OUTPUT_ACTIVATION = {"sse": None, "bce": "sigmoid", "bce_with_logits": "linear",
-                      "cross_entropy": "linear"}
+LOSSES = NEURON_LOSSES
 
 
 # The op table's formulas name a neuron's net input `a` and its output `out`.
@@ -105,7 +103,7 @@ class NetworkBackward:
     """Everything the neuron-level backward pass computed, by layer.
 
     `cost` is the cost's value; `cost_terms` one term per output for the summed costs
-    (sse, bce, bce_with_logits), None for cross_entropy.
+    (sse, sigmoid_bce, bce), None for ce. `loss` is the table's name for the loss given.
     Layer 0 is the input: `names[0]` and `outs[0]` are the inputs' names and values.
     For layers l >= 1: `nets[l][j]`, `outs[l][j]`, `deltas[l][j]`, `weight_grads[l][j][i]`
     (dC/dw from input i of the layer to its neuron j) and `bias_grads[l][j]`;
@@ -132,9 +130,9 @@ class NetworkBackward:
 
 def _check_target(model, loss, target):
     n_out = len(model.layers[-1].neurons)
-    if loss == "cross_entropy":
+    if loss == "ce":
         if isinstance(target, bool) or not isinstance(target, int):
-            raise TypeError(f"neuron_backward: with loss 'cross_entropy' the target is the class "
+            raise TypeError(f"neuron_backward: with loss 'ce' the target is the class "
                             f"index (an int), got {target!r}")
         if not 0 <= target < n_out:
             raise ValueError(f"neuron_backward: target class {target} is out of range for "
@@ -153,16 +151,6 @@ def _check_target(model, loss, target):
     return out
 
 
-def _engine_cost(loss, outputs, target):
-    """The cost as an engine graph, built from nn's own losses."""
-    if loss == "sse":
-        return sse_loss(outputs, target)
-    if loss == "cross_entropy":
-        return cross_entropy(outputs, target)
-    per_output = binary_cross_entropy if loss == "bce" else bce_with_logits
-    return value_sum([per_output([o], [t]) for o, t in zip(outputs, target)])
-
-
 def _close(a, b):
     return abs(a - b) <= 1e-12 + 1e-9 * abs(b)
 
@@ -171,17 +159,19 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     """The backward pass of `model` (an nn.MLP) on the input `x`, neuron by neuron.
 
     `target`: one number per output (a single number for one output), or the class
-    index for loss "cross_entropy". Returns a NetworkBackward. The model's parameter
+    index for loss "ce" ("cross_entropy"). Returns a NetworkBackward. The model's parameter
     grads are left as they were. Raises EngineMismatch if any number disagrees with the
     scalar engine, ValueError / TypeError for a loss, target or network it cannot use.
     """
     if not isinstance(model, MLP):
         raise TypeError(f"neuron_backward needs an nn.MLP, got {type(model).__name__}")
-    if loss not in LOSSES:
+    spec = loss_named(loss) if loss in LOSSES else None
+    if spec is None:
         raise ValueError(f"neuron_backward: unknown loss {loss!r}; use one of: "
                          f"{', '.join(LOSSES)}")
+    loss = spec.name
     out_activation = model.layers[-1].neurons[0].activation
-    wanted = _OUTPUT_ACTIVATION[loss]
+    wanted = spec.reads
     if wanted is not None and out_activation != wanted:
         raise ValueError(f"neuron_backward: loss {loss!r} needs {wanted} output neurons, but "
                          f"this network's are {out_activation}; build it with "
@@ -196,7 +186,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     try:
         for p in params:
             p.grad = 0.0
-        cost = _engine_cost(loss, layers[-1], target)
+        cost = spec.cost(layers[-1], target)  # the table's, from nn.losses
         cost.backward()
         engine_delta = [None] + [[Neuron.net_of(o).grad for o in outs] for outs in layers[1:]]
         engine_out_grad = [None] + [[o.grad for o in outs] for outs in layers[1:]]
@@ -217,7 +207,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     result = NetworkBackward(loss, cost.data, names, nets, outs, deltas, weight_grads,
                              bias_grads, [None] + [[[w.label for w in n.w] for n in layer.neurons]
                                                    for layer in model.layers])
-    if loss != "cross_entropy":
+    if loss != "ce":
         result.cost_terms = [term.data for term in cost.parents]
     steps = result.steps
 
@@ -233,7 +223,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     def input_name(layer, i):
         return names[0][i] if layer == 1 else f"out_{names[layer - 1][i]}"
 
-    probs = [p.data for p in softmax(outs[L])] if loss == "cross_entropy" else None
+    probs = [p.data for p in softmax(outs[L])] if loss == "ce" else None
     for l in range(L, 0, -1):
         neurons = model.layers[l - 1].neurons
         deltas[l] = []
@@ -262,12 +252,12 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
                 delta = (a - y) * slope
                 rule = f"(a - y) * {symbol}"
                 numbers = ("({} - {}) * {}", (a, y, slope))
-            elif loss == "bce":
+            elif loss == "sigmoid_bce":
                 y = target[j]
                 delta = a - y
                 rule = "a - y"
                 numbers = ("{} - {}", (a, y))
-            elif loss == "bce_with_logits":
+            elif loss == "bce":
                 y = target[j]
                 s = _sigmoid(net)
                 delta = s - y

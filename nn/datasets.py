@@ -178,38 +178,57 @@ def digits(n=1797, noise=0.0, seed=0):
 
 
 class Dataset(NamedTuple):
-    """A dataset and the training defaults that reach its target on it.
+    """A dataset's facts, in one row: its shape and the training defaults that reach its
+    target on it.
 
-    The defaults are the `chainrule train` command's and `nn.train.TrainConfig`'s;
-    each was measured (docs/training.md has the table of results).
+    Training (nn.training_config.TrainConfig, `chainrule train`), the memory estimate and
+    the playground read their defaults here; each was measured (docs/training.md has the
+    table of results). `samples` and `noise` are also the generator's own defaults
+    (tests/nn/test_datasets.py holds them equal).
     """
     generator: Callable
     task: str                     # "classification" or "regression"
     classes: int                  # 2 for the 0/1 sets, 10 for digits, 0 for regression
+    inputs: int                   # numbers in one example (the network's input width)
+    samples: int                  # examples generated when no count is asked for
+    noise: float                  # std of the noise added when none is asked for
     hidden: tuple                 # hidden layer sizes
     activation: str               # hidden units
     lr: float
+    loss: str                     # a name in nn.loss_table.LOSSES
     epochs: int
     batch_size: object = None     # None: full batch
     test_fraction: float = 0.0    # held out for a test accuracy (0: none)
-    loss: object = None           # None: bce for two classes, ce for more, mse otherwise
+
+    @property
+    def outputs(self):
+        """The network's output width: one per class, or one (P(class 1), or the value)."""
+        return self.classes if self.classes > 2 else 1
 
 
 DATASETS = {
     # sigmoid units: 95.5% (seed 0); tanh: 98%, 100%, 100% (seeds 0-2)
-    "xor": Dataset(xor, "classification", 2, (8, 8), "tanh", 0.3, 300),
-    "moons": Dataset(moons, "classification", 2, (8, 8), "sigmoid", 1.5, 300),
+    "xor": Dataset(xor, "classification", classes=2, inputs=2, samples=200, noise=0.3,
+                   hidden=(8, 8), activation="tanh", lr=0.3, loss="bce", epochs=300),
+    "moons": Dataset(moons, "classification", classes=2, inputs=2, samples=200, noise=0.3,
+                     hidden=(8, 8), activation="sigmoid", lr=1.5, loss="bce", epochs=300),
     # sigmoid units reach 85% (circles) and 55% (spiral) here; tanh units, centred on
     # 0, bend the boundary sooner: 100% and 99-100% for seeds 0-2 (spiral's loss jumps
     # up twice on the way, near epochs 245 and 565, and recovers; lr 0.2 and 0.15 jump
     # as often and end lower, 95.5% and 96.5%)
-    "circles": Dataset(circles, "classification", 2, (8, 8), "tanh", 0.3, 300),
-    "spiral": Dataset(spiral, "classification", 2, (12, 12), "tanh", 0.3, 800),
-    "sine": Dataset(sine, "regression", 0, (8, 8), "sigmoid", 0.15, 300),
+    "circles": Dataset(circles, "classification", classes=2, inputs=2, samples=200,
+                       noise=0.15, hidden=(8, 8), activation="tanh", lr=0.3, loss="bce",
+                       epochs=300),
+    "spiral": Dataset(spiral, "classification", classes=2, inputs=2, samples=200,
+                      noise=0.15, hidden=(12, 12), activation="tanh", lr=0.3, loss="bce",
+                      epochs=800),
+    "sine": Dataset(sine, "regression", classes=0, inputs=1, samples=100, noise=0.1,
+                    hidden=(8, 8), activation="sigmoid", lr=0.15, loss="mse", epochs=300),
     # Coursera's 64-25-10 sigmoid network; measured on the held-out quarter, seed 0:
     # 87% after one epoch, 94% after two, 96.4% after four, 96.7% after five
-    "digits": Dataset(digits, "classification", 10, (25,), "sigmoid", 1.0, 5,
-                      batch_size=10, test_fraction=0.25),
+    "digits": Dataset(digits, "classification", classes=10, inputs=64, samples=1797,
+                      noise=0.0, hidden=(25,), activation="sigmoid", lr=1.0, loss="ce",
+                      epochs=5, batch_size=10, test_fraction=0.25),
 }
 
 
@@ -224,11 +243,7 @@ def _lookup(name):
 
 
 def load_dataset(name, n=None, noise=None, seed=0):
-    """Generate a dataset by name; n and noise default to the generator's defaults."""
-    generator = _lookup(name).generator
-    kwargs = {"seed": seed}
-    if n is not None:
-        kwargs["n"] = n
-    if noise is not None:
-        kwargs["noise"] = noise
-    return generator(**kwargs)
+    """Generate a dataset by name; n and noise default to the dataset's row."""
+    row = _lookup(name)
+    return row.generator(n=row.samples if n is None else n,
+                         noise=row.noise if noise is None else noise, seed=seed)

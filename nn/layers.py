@@ -7,21 +7,10 @@ import random
 
 from autograd_core import Value, weighted_sum
 
+from .model_kinds import ACTIVATIONS, check_activation, model_kind
+from .serialize import load_model, save_model
+
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "neuron_name"]
-
-# What each activation name calls on a neuron's net input.
-ACTIVATIONS = {
-    "sigmoid": Value.sigmoid,
-    "tanh": Value.tanh,
-    "relu": Value.relu,
-    "linear": None,
-}
-
-
-def _check_activation(name):
-    if name not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; use one of: {', '.join(ACTIVATIONS)}")
-    return name
 
 
 def _check_size(n, what):
@@ -61,7 +50,6 @@ class Module:
 
     def save(self, path):
         """Write this MLP, Layer or Neuron to `path` as JSON, atomically (nn/serialize.py)."""
-        from .serialize import save_model
         save_model(self, path)
 
     @classmethod
@@ -72,10 +60,10 @@ class Module:
         `Module.load(path)` returns whatever kind the file holds. A missing file raises
         FileNotFoundError, any other bad file `nn.ModelFileError`; both name the file.
         """
-        from .serialize import load_model
         return load_model(path, expected=None if cls is Module else cls)
 
 
+@model_kind
 class Neuron(Module):
     """activation(w . x + b), its net input one `wsum` node.
 
@@ -87,7 +75,7 @@ class Neuron(Module):
 
     def __init__(self, nin, activation="sigmoid", seed=None, name=""):
         _check_size(nin, "Neuron nin")
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation)
         rng = _rng(seed)
         # Uniform with variance 1/nin keeps net inputs near 1 whatever the fan-in.
         limit = math.sqrt(3.0 / nin)
@@ -138,6 +126,7 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, activation={self.activation!r}{name})"
 
 
+@model_kind
 class Layer(Module):
     """nout neurons that all see the same inputs; calling it returns a list."""
 
@@ -167,6 +156,7 @@ def neuron_name(layer, index, last):
     return f"out{index}" if last else f"L{layer}.h{index}"
 
 
+@model_kind
 class MLP(Module):
     """Layers in sequence.
 
@@ -181,9 +171,9 @@ class MLP(Module):
             raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
         for n in nouts:
             _check_size(n, "each MLP layer size")
-        _check_activation(activation)
+        check_activation(activation)
         output_activation = activation if output_activation is None else output_activation
-        _check_activation(output_activation)
+        check_activation(output_activation)
         rng = _rng(seed)
         sizes = [nin] + list(nouts)
         self.layers = [

@@ -30,6 +30,8 @@ import os
 
 from autograd_core import files
 
+from .model_kinds import ACTIVATIONS, MODEL_KINDS
+
 __all__ = ["ModelFileError", "FORMAT", "VERSION", "MAX_MODEL_BYTES", "save_model",
            "load_model", "model_to_dict", "model_from_dict", "atomic_write"]
 
@@ -53,8 +55,7 @@ atomic_write = files.atomic_write
 
 def model_to_dict(model):
     """The JSON-ready description of an MLP, Layer or Neuron."""
-    from .layers import MLP, Layer, Neuron
-
+    MLP, Layer, Neuron = (MODEL_KINDS[kind] for kind in ("MLP", "Layer", "Neuron"))
     if isinstance(model, MLP):
         layers = model.layers
     elif isinstance(model, Layer):
@@ -189,7 +190,6 @@ def model_from_dict(data):
     if kind != "MLP" and len(layers) != 1 or kind == "Neuron" and sizes[1] != 1:
         raise ModelFileError(f"a {kind} has exactly one layer"
                              + (" of one neuron" if kind == "Neuron" else ""))
-    from .layers import ACTIVATIONS
     weights, biases = [], []
     for index, (layer, activation) in enumerate(zip(layers, activations), 1):
         if type(activation) is not str or activation not in ACTIVATIONS:
@@ -253,8 +253,7 @@ def _field(obj, name, kind, where="the file"):
 
 def _build(kind, sizes, activations, weights, biases):
     """A new MLP/Layer/Neuron with exactly these activations and parameters."""
-    from .layers import MLP, Layer, Neuron
-
+    MLP, Layer, Neuron = (MODEL_KINDS[kind] for kind in ("MLP", "Layer", "Neuron"))
     if kind == "Neuron":
         model = Neuron(sizes[0], activations[0], seed=0)
         layers = [[model]]

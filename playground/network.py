@@ -1,6 +1,6 @@
 """One browser tab's network: its settings, model, training steps and what the page draws.
 
-Training is nn.train's Trainer, one step per request; the derivations (dC/dw = k/N sum
+Training is nn.trainer's Trainer, one step per request; the derivations (dC/dw = k/N sum
 of o_i * delta_j, a neuron's delta equation) are nn.backprop's neuron_backward, compared
 with the engine's batch gradient. This module keeps a tab's state between requests, checks
 what the page asks for against LIMITS, and turns it all into JSON.
@@ -19,7 +19,10 @@ from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS
 from nn.datasets import MissingExtraError
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
-from nn.train import LOSSES, TrainConfig, Trainer, batch_step
+from nn.loss_table import LOSSES
+from nn.step_functions import batch_step
+from nn.trainer import Trainer
+from nn.training_config import TrainConfig
 
 __all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
 
@@ -50,9 +53,10 @@ OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0
 # The datasets the page can draw: two classes in the plane (a heatmap), a curve, or
 # digits (64 inputs, 10 classes: test digits marked right or wrong, a confusion matrix).
 PLAYGROUND_DATASETS = list(DATASETS)
-DEFAULTS = {"dataset": "moons", "hidden": None, "activation": "sigmoid", "loss": None,
+# None: the dataset's row (nn.datasets.DATASETS), as `chainrule train` reads it.
+DEFAULTS = {"dataset": "moons", "hidden": None, "activation": None, "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
-            "samples": 200, "noise": None}
+            "samples": None, "noise": None}
 
 
 class SettingsError(ValueError):
@@ -105,7 +109,8 @@ def parse_settings(raw) -> dict:
         raise SettingsError(f"layer sizes: give 1 to {LIMITS['hidden_layers']} hidden layer "
                             f"sizes separated by commas, e.g. 8,8; got {s['hidden']!r}")
     s["hidden"] = [_int(n, "each hidden layer size", 1, LIMITS["neurons"]) for n in hidden]
-    s["samples"] = _int(s["samples"], "points", 2, LIMITS["points"])
+    if s["samples"] is not None:
+        s["samples"] = _int(s["samples"], "points", 2, LIMITS["points"])
     if s["optimizer"] not in OPTIMIZERS:
         raise SettingsError(f"unknown optimiser {s['optimizer']!r}; use one of: "
                             f"{', '.join(OPTIMIZERS)}")
@@ -155,8 +160,10 @@ class NetworkSession:
         self.settings = parse_settings(raw_settings or {})
         s = self.settings
         try:
+            samples = s["samples"] if s["samples"] is not None else \
+                min(DATASETS[s["dataset"]].samples, LIMITS["points"])  # the row's, capped
             config = TrainConfig(s["dataset"], tuple(s["hidden"]), s["activation"], s["loss"],
-                                 s["lr"], None, s["batch_size"], s["seed"], s["samples"],
+                                 s["lr"], None, s["batch_size"], s["seed"], samples,
                                  s["noise"]).resolved()
             if s["lr"] is None and s["optimizer"] in OPTIMIZER_LR:
                 config = dataclasses.replace(config,
@@ -225,7 +232,7 @@ class NetworkSession:
         steps = state.get("steps", 0)
         if type(steps) is not int or not 0 <= steps <= 10 ** 9:
             raise SettingsError(f"the saved step count {steps!r} is not a whole number >= 0")
-        session._fast_forward(steps)
+        session.trainer.resume_at(steps)  # the batch order the saved tab would take next
         session.note = None
         if version == 1:
             if session.settings["optimizer"] != "sgd":
@@ -239,17 +246,6 @@ class NetworkSession:
             raise SettingsError(f"the saved optimiser state cannot be used: {error}") from None
         session.history = _history(state.get("history"))
         return session
-
-    def _fast_forward(self, steps):
-        """Put the Trainer where it was after `steps` steps: the count, the epoch and the
-        shuffled batch order (replayed from the seed exactly as Trainer.step draws it), so
-        a loaded tab takes the batches the saved one would have taken next."""
-        t, n = self.trainer, len(self.X)
-        epochs, rest = divmod(steps, t.batches_per_epoch)
-        if t.batch_size < n:
-            for _ in range(epochs + (rest > 0)):
-                t._order_rng.shuffle(t._order)
-        t.steps, t.epoch, t._position = steps, epochs, min(n, rest * t.batch_size)
 
     note = None  # a remark for the page about a loaded file (not an error)
 
@@ -265,9 +261,9 @@ class NetworkSession:
     def _recording_step(self, model, loss_name):
         """The Trainer's step function, noting the weights it saw, its batch and the
         gradient it left, for the picture and the derivations. The step itself is
-        nn.train's batch step (one sample's graph compiled once for every batch, numpy
+        nn.step_functions' batch step (one sample's graph compiled once for every batch, numpy
         over the batch): fast from the first frame, and the same numbers as the engine's
-        backward() on the batch (nn/train.py's tests hold them equal)."""
+        backward() on the batch (tests/nn/test_train_batch.py holds them equal)."""
         inner = batch_step(model, loss_name)
         params = model.parameters()
 

@@ -10,10 +10,7 @@ page's files are served meanwhile.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
-import sys
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -21,6 +18,8 @@ import anyio
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from nn.c_allocator import release_memory
 
 from .network import LIMITS
 from .security import Guard, cookie_name
@@ -33,29 +32,6 @@ MAX_SESSIONS = 32          # open tabs at once; the load test runs 20
 # would not compute faster; they would only starve the event loop that serves pages.
 COMPUTE_THREADS = 2
 STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
-
-
-def _release_memory():
-    """Give a closed tab's memory back to the system, so a server left running for a
-    term does not grow: collect reference cycles now (compiled graphs hold some), then
-    ask glibc to return the free pages of every malloc arena (the worker threads' arenas
-    keep them otherwise). Elsewhere than glibc the second part is skipped."""
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _find_libc():
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") else None
-    except OSError:  # musl or another C library without it
-        return None
-
-
-_LIBC = _find_libc()
 
 
 def _static(name):
@@ -113,8 +89,8 @@ def create_app(token: str, host: str = "127.0.0.1", port: int = 8000):
             pass
         finally:
             tabs.discard(tab)  # the tab is gone: its session goes with it
-            del tab
-            await anyio.to_thread.run_sync(_release_memory, limiter=compute)
+            del tab  # then give its memory back: a server left running for a term must not grow
+            await anyio.to_thread.run_sync(release_memory, limiter=compute)
 
     app = Starlette(routes=[Route("/", index), Route("/static/{name}", static),
                             Route("/api/status", status), WebSocketRoute("/ws", socket)])

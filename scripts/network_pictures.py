@@ -44,7 +44,7 @@ def main():
         onehot = [1.0 if k == label else 0.0 for k in range(10)]
         written.append(render_network(nn.MLP(64, [25, 10], seed=0), image,
                                       os.path.join(args.out, "network_64-25-10.png"),
-                                      format="png", target=onehot, loss="bce"))
+                                      format="png", target=onehot, loss="sigmoid_bce"))
     for path in written:
         width, height = png_size(path)
         print(f"{path}: {width} x {height} px")

@@ -47,6 +47,8 @@ def main():
         whole = compile(nn.mse_loss([model(x) for x in xs], ys), params)
         steps["compiled"] = lambda: whole([p.data for p in params])
     if "batch" in paths:
+        from nn.c_allocator import keep_freed_memory
+        keep_freed_memory()  # as chainrule train does (nn/c_allocator.py)
         x1, x2, t = Value(0.0, label="x1"), Value(0.0, label="x2"), Value(0.0, label="t")
         batch = compile((model([x1, x2]) - t) ** 2, params, batch=[x1, x2, t])
         columns = [[x[0] for x in xs], [x[1] for x in xs], ys]

@@ -1,4 +1,4 @@
-"""Pictures of a training run (an nn.train.TrainResult): loss curve, decision boundary,
+"""Pictures of a training run (an nn.trainer.TrainResult): loss curve, decision boundary,
 regression fit, confusion matrix and the misclassified examples.
 
 Each function draws on matplotlib's Agg canvas directly (never pyplot: no global
@@ -12,8 +12,12 @@ import os
 
 from autograd_core.files import atomic_write
 
-__all__ = ["write_pictures", "plot_loss", "plot_boundary", "plot_fit", "plot_confusion",
+__all__ = ["write_pictures", "PICTURES", "plot_loss", "plot_boundary", "plot_fit", "plot_confusion",
            "plot_misclassified", "confusion_matrix"]
+
+
+# Every picture a run may have (which ones depends on the dataset: write_pictures).
+PICTURES = ("loss.png", "boundary.png", "fit.png", "confusion.png", "misclassified.png")
 
 
 def write_pictures(result, folder):
@@ -47,7 +51,7 @@ def _save(fig, path):
 
 
 def _describe(result):
-    from nn.train import architecture
+    from nn.run_folder import architecture
     c = result.config
     sizes = architecture(result.model)["sizes"]
     batch = "full batch" if c.batch_size is None or c.batch_size >= len(result.X) \
@@ -59,15 +63,12 @@ def _describe(result):
     return text
 
 
-_LOSS_NAMES = {"bce": "binary cross-entropy", "mse": "mean squared error",
-               "ce": "softmax cross-entropy"}
-
-
 def plot_loss(result, path):
     fig = _figure()
     ax = fig.add_subplot()
     epochs = range(1, len(result.losses) + 1)
-    loss_name = _LOSS_NAMES.get(result.config.loss, result.config.loss)
+    from nn.loss_table import LOSSES
+    loss_name = LOSSES[result.config.loss].title
     ax.plot(epochs, result.losses, color="tab:blue", marker="o" if len(epochs) < 30 else None,
             markersize=3, label=f"loss ({loss_name})")
     scale = ""
@@ -104,7 +105,7 @@ def plot_loss(result, path):
 
 def plot_boundary(result, path, resolution=80):
     """P(class 1) over a grid, the 0.5 contour, and the data points on top."""
-    from nn.train import predict
+    from nn.evaluation import predict
     xs = [p[0] for p in result.X]
     ys = [p[1] for p in result.X]
     pad_x = 0.1 * (max(xs) - min(xs)) or 1.0
@@ -144,7 +145,7 @@ def plot_boundary(result, path, resolution=80):
 
 def plot_fit(result, path, resolution=200):
     """1-D regression: the data and the model's curve."""
-    from nn.train import predict
+    from nn.evaluation import predict
     xs = [p[0] for p in result.X]
     lo, hi = min(xs), max(xs)
     grid = [lo + i * (hi - lo) / (resolution - 1) for i in range(resolution)]
@@ -170,7 +171,7 @@ def _held_out(result):
 
 
 def _predicted(result, X):
-    from nn.train import predict
+    from nn.evaluation import predict
     probabilities = predict(result.model, X, result.config.loss)
     return [max(range(len(p)), key=p.__getitem__) for p in probabilities], probabilities
 

@@ -1,4 +1,4 @@
-"""`chainrule train` and nn.train: results, files, determinism, errors.
+"""`chainrule train` and nn's training modules: results, files, determinism, errors.
 
 Only `test_defaults_reach_95_percent_on_moons` trains for long (the real default run,
 a few seconds to ~15 s); everything else trains tiny networks for a few epochs.
@@ -12,7 +12,11 @@ from importlib.metadata import version
 
 import pytest
 
-from nn import train as training
+from nn import run_folder
+from nn.evaluation import evaluate
+from nn.step_functions import engine_step
+from nn.trainer import train
+from nn.training_config import TrainConfig, default_lr
 from chainrule.cli import main
 from nn import MLP
 from nn.datasets import load_dataset
@@ -85,7 +89,7 @@ def test_files_written_and_metrics_content(tmp_path):
     # the final loss is the saved model's loss on the whole dataset
     model = MLP.load(out / "model.json")
     X, y = load_dataset("moons", n=40, seed=0)
-    loss, accuracy = training.evaluate(model, X, y, "bce", "classification")
+    loss, accuracy = evaluate(model, X, y, "bce", "classification")
     assert loss == m["final_loss"] and accuracy == m["accuracy"]
     # quiet when not at a terminal: no progress bar, one summary on stdout
     assert stderr == ""
@@ -98,7 +102,7 @@ def test_regression_writes_a_fit_instead_of_a_boundary(tmp_path):
         ["fit.png", "loss.png", "metrics.json", "model.json"]
     m = read_metrics(out)
     assert m["task"] == "regression" and m["accuracy"] is None
-    assert m["args"]["loss"] == "mse" and m["args"]["lr"] == training.default_lr(
+    assert m["args"]["loss"] == "mse" and m["args"]["lr"] == default_lr(
         "sigmoid", "regression")
     assert m["architecture"]["activations"][-1] == "linear"
     assert "accuracy" not in stdout
@@ -125,12 +129,12 @@ def test_progress_bar_at_a_terminal(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ the loop
 def test_mini_batches_average_and_the_step_can_be_swapped():
-    config = training.TrainConfig(dataset="xor", hidden=(3,), epochs=2, batch_size=15,
+    config = TrainConfig(dataset="xor", hidden=(3,), epochs=2, batch_size=15,
                                   samples=40, lr=0.5)
     batches = []
 
     def recording_step(model, loss_name):
-        step = training.engine_step(model, loss_name)
+        step = engine_step(model, loss_name)
 
         def wrapped(X, y):
             batches.append(len(X))
@@ -139,26 +143,26 @@ def test_mini_batches_average_and_the_step_can_be_swapped():
             p = model.parameters()[0]
             h = 1e-6
             p.data += h
-            up = training.evaluate(model, X, y, loss_name, "classification")[0]
+            up = evaluate(model, X, y, loss_name, "classification")[0]
             p.data -= 2 * h
-            down = training.evaluate(model, X, y, loss_name, "classification")[0]
+            down = evaluate(model, X, y, loss_name, "classification")[0]
             p.data += h
             assert abs(p.grad - (up - down) / (2 * h)) < 1e-6
             return loss, outs
         return wrapped
 
-    result = training.train(config, make_step=recording_step)
+    result = train(config, make_step=recording_step)
     assert batches == [15, 15, 10] * 2
     assert len(result.losses) == 2
 
 
 def test_full_batch_is_plain_gradient_descent():
     """One epoch = one step: w <- w - lr * dC/dw over all examples."""
-    config = training.TrainConfig(dataset="moons", hidden=(3,), epochs=1, samples=12, lr=0.9)
-    result = training.train(config)
+    config = TrainConfig(dataset="moons", hidden=(3,), epochs=1, samples=12, lr=0.9)
+    result = train(config)
     model = MLP(2, [3, 1], output_activation="linear", seed=0)  # the same start
     X, y = load_dataset("moons", n=12, seed=0)
-    training.engine_step(model, "bce")(X, y)
+    engine_step(model, "bce")(X, y)
     for p in model.parameters():
         p.data -= 0.9 * p.grad
     # the default step is the batch compile: the engine's numbers to rounding
@@ -215,10 +219,10 @@ def test_divergence_is_reported_not_a_traceback(tmp_path):
 
 
 def test_a_failed_write_is_reported(tmp_path, monkeypatch):
-    def broken(result, out):
+    def broken(result, out, also=None):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(training, "write_run", broken)
+    monkeypatch.setattr(run_folder, "write_run", broken)
     status, _, stderr = run_main(["train", "xor", *QUICK, "--out", str(tmp_path / "r")])
     assert status == 2 and "could not write the results" in stderr
     assert "No space left on device" in stderr
@@ -226,6 +230,16 @@ def test_a_failed_write_is_reported(tmp_path, monkeypatch):
 
 def test_config_errors_from_python():
     with pytest.raises(ValueError, match="epochs must be an int >= 1"):
-        training.train(training.TrainConfig(epochs=0))
+        train(TrainConfig(epochs=0))
     with pytest.raises(ValueError, match="unknown dataset"):
-        training.train(training.TrainConfig(dataset="iris"))
+        train(TrainConfig(dataset="iris"))
+
+
+def test_the_command_asks_glibc_to_keep_freed_memory_itself(tmp_path, monkeypatch):
+    """The allocator setting is the training program's call (nn/c_allocator.py), made
+    once before training, not a side effect of the library."""
+    import nn.c_allocator
+    calls = []
+    monkeypatch.setattr(nn.c_allocator, "keep_freed_memory", lambda: calls.append(True))
+    train_cli(tmp_path, "xor", *QUICK)
+    assert calls == [True]

@@ -239,7 +239,8 @@ def test_a_wide_layer_that_fits_trains_instead_of_failing(tmp_path):
 
 
 def test_the_advice_fits(tmp_path):
-    from nn.train import TooLargeError, TrainConfig, check_memory, estimate_memory
+    from nn.memory_estimate import check_memory, estimate_memory
+    from nn.training_config import TooLargeError, TrainConfig
     config = TrainConfig(dataset="moons", hidden=(1000, 1000)).resolved()
     budget = 2 << 30
     with pytest.raises(TooLargeError, match=r"what fits: --batch-size \d+ or --hidden \d+,\d+ "

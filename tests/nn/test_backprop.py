@@ -12,6 +12,7 @@ import nn
 from autograd_core import Value
 from tests.helpers import close
 from nn.backprop import EngineMismatch, neuron_backward
+from nn.loss_table import loss_named
 
 F = torch.nn.functional
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
@@ -37,14 +38,14 @@ def torch_network(model, x, activations):
 
 
 def torch_cost(loss, out, target):
-    if not isinstance(target, (int, list)) or loss != "cross_entropy":
+    if not isinstance(target, (int, list)) or loss not in ("ce", "cross_entropy"):
         target = target if isinstance(target, list) else [target]
     if loss == "sse":
         return 0.5 * ((torch.tensor(target, dtype=torch.float64) - out) ** 2).sum()
-    if loss == "bce":
+    if loss == "sigmoid_bce":
         return F.binary_cross_entropy(out, torch.tensor(target, dtype=torch.float64),
                                       reduction="sum")
-    if loss == "bce_with_logits":
+    if loss in ("bce", "bce_with_logits"):  # one loss, two spellings
         return F.binary_cross_entropy_with_logits(out, torch.tensor(target, dtype=torch.float64),
                                                   reduction="sum")
     return F.cross_entropy(out.unsqueeze(0), torch.tensor([target]))
@@ -55,9 +56,11 @@ CASES = [
     ([2, 2], "sigmoid", "sigmoid", "sse", [0.01, 0.99]),
     ([4, 3, 2], "tanh", "linear", "sse", [0.5, -1.0]),
     ([5, 1], "relu", "sigmoid", "sse", 0.3),
-    ([3, 1], "sigmoid", "sigmoid", "bce", 1.0),
-    ([4, 3], "sigmoid", "sigmoid", "bce", [0.0, 1.0, 0.0]),
+    ([3, 1], "sigmoid", "sigmoid", "sigmoid_bce", 1.0),
+    ([4, 3], "sigmoid", "sigmoid", "sigmoid_bce", [0.0, 1.0, 0.0]),
     ([4, 1], "tanh", "linear", "bce_with_logits", 0.0),
+    ([4, 2], "tanh", "linear", "bce", [1.0, 0.0]),
+    ([4, 3], "relu", "linear", "ce", 1),
     ([6, 4, 3], "sigmoid", "linear", "cross_entropy", 2),
     ([5, 10], "sigmoid", "linear", "cross_entropy", 0),
 ]
@@ -98,8 +101,9 @@ def test_every_delta_and_gradient_equals_torch_and_the_engine(sizes, act, out_ac
     outs = out if isinstance(out, list) else [out]
     for p in model.parameters():
         p.grad = 0.0
-    listed = target if loss == "cross_entropy" or isinstance(target, list) else [target]
-    cost = nn.backprop._engine_cost(loss, outs, listed)
+    listed = target if loss in ("ce", "cross_entropy") or isinstance(target, list) \
+        else [target]
+    cost = loss_named(loss).cost(outs, listed)
     cost.backward()
     weights = [s for s in result.steps if s.kind == "weight"]
     by_label = {p.label: p.grad for p in model.parameters()}
@@ -121,7 +125,7 @@ def test_output_rules_are_the_textbooks():
     cross-entropy: p - onehot; from the forward values, computed here by hand."""
     model = nn.MLP(2, [3, 2], seed=4)
     x = [0.7, -0.4]
-    for loss, target in (("sse", [0.2, 0.9]), ("bce", [1.0, 0.0])):
+    for loss, target in (("sse", [0.2, 0.9]), ("sigmoid_bce", [1.0, 0.0])):
         r = neuron_backward(model, x, target, loss=loss)
         for j, a in enumerate(r.outs[2]):
             want = (a - target[j]) * (a * (1 - a) if loss == "sse" else 1.0)
@@ -203,11 +207,12 @@ def test_user_names_appear_in_the_steps():
 
 @pytest.mark.parametrize("call,error,match", [
     (lambda: neuron_backward(nn.MLP(2, [1], seed=0), [1, 2], 0.5, loss="hinge"), ValueError,
-     "unknown loss 'hinge'; use one of: sse, bce, bce_with_logits, cross_entropy"),
+     "unknown loss 'hinge'; use one of: bce, bce_with_logits, ce, cross_entropy, sse, "
+     "sigmoid_bce"),
     (lambda: neuron_backward(nn.MLP(2, [3], seed=0), [1, 2], 1, loss="cross_entropy"),
      ValueError, "needs linear output neurons, but this network's are sigmoid"),
-    (lambda: neuron_backward(nn.MLP(2, [1], output_activation="tanh"), [1, 2], 1.0, loss="bce"),
-     ValueError, "needs sigmoid output neurons"),
+    (lambda: neuron_backward(nn.MLP(2, [1], output_activation="tanh"), [1, 2], 1.0,
+                             loss="sigmoid_bce"), ValueError, "needs sigmoid output neurons"),
     (lambda: neuron_backward(nn.MLP(2, [2], seed=0), [1, 2], [0.5]), ValueError,
      "2 outputs but 1 targets"),
     (lambda: neuron_backward(nn.MLP(2, [2], output_activation="linear"), [1, 2], 2,

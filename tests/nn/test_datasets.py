@@ -126,3 +126,19 @@ def test_every_dataset_has_its_training_defaults():
         assert row.activation in ("sigmoid", "tanh", "relu") and row.lr > 0
         assert all(isinstance(h, int) and h > 0 for h in row.hidden) and row.epochs >= 1
         assert (row.classes == 0) == (row.task == "regression")
+
+
+def test_each_row_states_its_dataset_s_own_facts():
+    """The row's input width, sample count, noise and classes are the generator's: what
+    training, the memory estimate and the playground read is what load_dataset gives."""
+    import inspect
+    from nn.datasets import DATASETS, load_dataset
+    for name, row in DATASETS.items():
+        defaults = inspect.signature(row.generator).parameters
+        assert (row.samples, row.noise) == (defaults["n"].default, defaults["noise"].default)
+        if name == "digits":
+            pytest.importorskip("sklearn")
+        X, y = load_dataset(name, n=100)
+        assert {len(x) for x in X} == {row.inputs}
+        assert len(set(y)) == row.classes or row.task == "regression"
+        assert row.outputs == (row.classes if row.classes > 2 else 1)

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from tests.helpers import run_cli
-from nn.train import TrainConfig, Trainer
+from nn.trainer import Trainer
+from nn.training_config import TrainConfig
 from visualize.plots import confusion_matrix
 
 pytest.importorskip("sklearn")

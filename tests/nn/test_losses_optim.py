@@ -355,3 +355,23 @@ def test_a_bad_optimiser_state_changes_nothing(change, match):
     with pytest.raises(ValueError, match=match):
         adam.load_state_dict(change(adam.state_dict()))
     assert adam.state_dict() == before
+
+
+def test_a_loss_name_means_one_thing_in_training_and_in_neuron_backward():
+    from nn.loss_table import LOSS_TABLE, LOSSES, NEURON_LOSSES, loss_named
+    assert list(LOSSES) == ["bce", "mse", "ce"]  # what chainrule train --loss accepts
+    names = [n for row in LOSS_TABLE.values() for n in (row.name, *row.spellings)]
+    assert len(names) == len(set(names))  # no name on two rows
+    assert set(NEURON_LOSSES) <= set(names)
+    # "bce" is a logit's binary cross-entropy for the Trainer and for neuron_backward
+    model = nn.MLP(2, [3, 1], output_activation="linear", seed=1)
+    x, t = [0.4, -0.7], 1.0
+    trained = LOSSES["bce"].function([[model(x)]], [t]).data
+    assert nn.neuron_backward(model, x, t, loss="bce").cost == trained
+    assert loss_named("bce_with_logits") is loss_named("bce")
+    assert loss_named("cross_entropy") is loss_named("ce")
+    with pytest.raises(ValueError, match="needs linear output neurons"):
+        nn.neuron_backward(nn.MLP(2, [1], seed=0), x, t, loss="bce")
+    sigmoid = nn.MLP(2, [3, 1], seed=1)
+    assert nn.neuron_backward(sigmoid, x, t, loss="sigmoid_bce").cost == \
+        nn.binary_cross_entropy([sigmoid(x)], [t]).data

@@ -1,7 +1,7 @@
-"""Training through the batch compile: nn.train.batch_predictor (the network over many
-points at once) and nn.train.batch_step (the Trainer's default step), against the eager
-engine: the engine's forward pass point by point, and engine_step (forward and
-backward() over the same batch, the loss from nn.losses).
+"""Training through the batch compile: nn.step_functions.batch_predictor (the network over
+many points at once) and nn.step_functions.batch_step (the Trainer's default step),
+against the eager engine: the engine's forward pass point by point, and engine_step
+(forward and backward() over the same batch, the loss from nn.losses).
 
 Every comparison runs with numpy (array form) and with numpy hidden (the per-sample
 compiled code), as the batch compile does."""
@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from autograd_core import Value
 from nn import MLP
-from nn.train import LOSSES, batch_predictor, batch_step, engine_step, predict
+from nn.evaluation import predict
+from nn.loss_table import LOSSES
+from nn.step_functions import batch_predictor, batch_step, engine_step
 from tests.engine.test_batch_compile import numpy_hidden
 
 np = pytest.importorskip("numpy")
@@ -115,7 +117,8 @@ def test_predictor_errors_are_one_clear_line(use_numpy):
 
 # ------------------------------------------------------- batch_step == engine_step
 from nn.datasets import DATASETS  # noqa: E402
-from nn.train import HIDDEN_ACTIVATIONS, Trainer, TrainConfig  # noqa: E402
+from nn.trainer import Trainer  # noqa: E402
+from nn.training_config import HIDDEN_ACTIVATIONS, TrainConfig  # noqa: E402
 
 
 def combinations():
@@ -230,7 +233,8 @@ import json  # noqa: E402
 import os  # noqa: E402
 import subprocess  # noqa: E402
 
-from nn.train import TooLargeError, check_memory, estimate_memory  # noqa: E402
+from nn.memory_estimate import check_memory, estimate_memory  # noqa: E402
+from nn.training_config import TooLargeError  # noqa: E402
 
 _MEASURE = """
 import sys
@@ -243,7 +247,9 @@ def peak_bytes():  # VmHWM: this process's own peak (ru_maxrss carries the paren
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) * 1024
 
-from nn.train import Trainer, TrainConfig, estimate_memory
+from nn.memory_estimate import estimate_memory
+from nn.trainer import Trainer
+from nn.training_config import TrainConfig
 dataset, hidden, samples, batch = sys.argv[1:]
 config = TrainConfig(dataset=dataset, hidden=tuple(map(int, hidden.split(","))),
                      samples=int(samples),
@@ -297,7 +303,7 @@ def test_what_cannot_fit_in_a_batch_compile_is_refused_with_advice_that_fits():
 # ---------------------------------------------------------- threads and --engine
 _THREADS = """
 import sys
-from nn.train import set_blas_threads
+from nn.blas_threads import set_blas_threads
 how = set_blas_threads(int(sys.argv[1]))
 import numpy
 numpy.ones((50, 50)) @ numpy.ones((50, 50))

@@ -1,4 +1,4 @@
-"""nn.train.Trainer: the training loop one step at a time (what the playground drives),
+"""nn.trainer.Trainer: the training loop one step at a time (what the playground drives),
 equal to train() and to plain gradient descent done by hand."""
 
 import json
@@ -8,8 +8,11 @@ import pytest
 
 from nn import MLP, SGD
 from nn.datasets import load_dataset
-from nn.train import (LOSSES, TooLargeError, Trainer, TrainConfig, check_memory, engine_step,
-                      estimate_memory, train)
+from nn.loss_table import LOSSES
+from nn.memory_estimate import check_memory, estimate_memory
+from nn.step_functions import engine_step
+from nn.trainer import Trainer, train
+from nn.training_config import TooLargeError, TrainConfig
 
 
 def test_step_by_step_equals_train_bit_for_bit():
@@ -124,3 +127,34 @@ def test_memory_estimate_grows_with_the_graph_and_refuses_what_cannot_fit():
     huge = TrainConfig(dataset="moons", samples=10 ** 400).resolved()
     with pytest.raises(TooLargeError, match=r"e\+\d+ TB"):  # never a 400-digit number
         check_memory(huge, available=10 ** 9)
+
+
+@pytest.mark.parametrize("batch_size", [15, None])  # mini-batches (shuffled), full batch
+@pytest.mark.parametrize("done", [0, 1, 2, 3, 4, 7])
+def test_a_resumed_trainer_takes_the_same_next_steps_weight_by_weight(batch_size, done):
+    """resume_at(N) on a new Trainer with the weights of one that took N steps: from
+    there the two take the same batches and reach the same weights, bit for bit."""
+    from nn.serialize import model_from_dict, model_to_dict
+    config = TrainConfig(dataset="xor", hidden=(3,), samples=40, batch_size=batch_size)
+    going = Trainer(config)
+    for _ in range(done):
+        going.step()
+    resumed = Trainer(config)
+    saved = model_from_dict(json.loads(json.dumps(model_to_dict(going.model))))
+    for p, q in zip(resumed.model.parameters(), saved.parameters()):
+        p.data = q.data
+    resumed.resume_at(done)
+    assert (resumed.steps, resumed.epoch) == (going.steps, going.epoch)
+    for _ in range(7):  # across the end of an epoch and a reshuffle
+        want, got = going.step(), resumed.step()
+        assert (got.epoch, got.batch, got.epoch_finished, got.loss) == \
+            (want.epoch, want.batch, want.epoch_finished, want.loss)
+        assert [p.data for p in resumed.model.parameters()] == \
+            [p.data for p in going.model.parameters()]
+
+
+def test_resume_at_refuses_what_is_not_a_step_count():
+    trainer = Trainer(TrainConfig(dataset="xor", hidden=(3,), samples=20))
+    for steps in (-1, 1.5, True, "3"):
+        with pytest.raises(ValueError, match="steps must be an int >= 0"):
+            trainer.resume_at(steps)

@@ -17,7 +17,9 @@ import pytest
 from autograd_core import paused_gc
 from nn import SGD
 from nn.datasets import load_dataset
-from nn.train import LOSSES, TrainConfig, build_model
+from nn.loss_table import LOSSES
+from nn.trainer import build_model
+from nn.training_config import TrainConfig
 
 from tests.visualize.test_step_through_browser import _need_browser
 from tests.playground.test_server import Playground, playground  # noqa: F401 (fixture)

@@ -363,3 +363,15 @@ def test_digits_frame_equals_torch():
         NetworkSession({"dataset": "digits", "samples": 1797})
     with pytest.raises(SettingsError, match="loss bce does not fit digits"):
         NetworkSession({"dataset": "digits", "loss": "bce"})
+
+
+def test_defaults_are_the_dataset_rows_as_chainrule_train_reads_them():
+    """The tab's defaults are each dataset's row, as `chainrule train`'s are: xor trains
+    tanh units at lr 0.3 here too (the page used to send sigmoid at 1.5)."""
+    from nn.training_config import TrainConfig
+    for name in ("xor", "moons", "circles", "spiral", "sine"):
+        tab = NetworkSession({"dataset": name}).config
+        cli = TrainConfig(dataset=name).resolved()
+        assert (tab.activation, tab.lr, tab.loss, tab.hidden, tab.samples, tab.noise) == \
+            (cli.activation, cli.lr, cli.loss, cli.hidden, cli.samples, cli.noise)
+    assert NetworkSession({"dataset": "xor"}).config.activation == "tanh"

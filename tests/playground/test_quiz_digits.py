@@ -146,7 +146,8 @@ def test_digits_network(driver, playground):
     open_page(driver, playground, "&dataset=digits")
     data = js(driver, "return window.playground.data")
     assert data["settings"]["hidden"] == [16] and data["resolved"]["loss"] == "ce"
-    assert len(data["X_test"]) == 50 and data["X"] == []
+    # the dataset's 1797 digits, capped at the playground's 500 points; a quarter held out
+    assert len(data["X_test"]) == 125 and data["X"] == []
     assert driver.find_element("id", "confusion-figure").is_displayed()
     assert "held-out digits" in text(driver, "boundary-caption")
 
@@ -157,7 +158,7 @@ def test_digits_network(driver, playground):
 
     frame = js(driver, "return window.playground.frame")
     assert confusion_shown() == frame["field"]["confusion"]
-    assert sum(map(sum, confusion_shown())) == 50
+    assert sum(map(sum, confusion_shown())) == 125
     # the network picture: an 8x8 input block, each first-layer neuron's 64 weights
     assert len(driver.find_elements("css selector", "#network rect.pixel")) == 64
     assert len(driver.find_elements("css selector", '#network rect.weight[data-layer="1"]')) == 16 * 64
@@ -196,7 +197,7 @@ def test_digits_network(driver, playground):
     assert js(driver, "return document.getElementById('boundary').toDataURL()") != picture
     frame = js(driver, "return window.playground.frame")
     assert confusion_shown() == frame["field"]["confusion"]
-    accuracy = sum(frame["field"]["confusion"][i][i] for i in range(10)) / 50
+    accuracy = sum(frame["field"]["confusion"][i][i] for i in range(10)) / 125
     assert text(driver, "test-accuracy-value") == f"{100 * accuracy:.1f}%"
     print(f"\ndigits: {first}% -> {accuracy:.0%} held-out in {steps} steps, {seconds:.1f} s")
     driver.save_screenshot("/tmp/playground_digits.png")

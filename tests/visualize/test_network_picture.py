@@ -134,7 +134,7 @@ def test_dc_dw_labels_sit_on_their_edges_clear_of_the_boxes(name):
 def test_long_columns_are_summarised_by_name_not_dropped():
     model = nn.MLP(64, [25, 10], output_activation="sigmoid", seed=0)
     x = [i / 64 for i in range(64)]
-    source = draw_network(model, x, target=[0.0] * 9 + [1.0], loss="bce").source
+    source = draw_network(model, x, target=[0.0] * 9 + [1.0], loss="sigmoid_bce").source
     ids = nodes(source)
     assert [k for k in ids if k.startswith("L0_") and k[3:].isdigit()] == \
         [f"L0_{i}" for i in list(range(14)) + [63]]

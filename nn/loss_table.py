@@ -1,0 +1,123 @@
+"""Every loss by name: the one table, for training and for the neuron-level backward pass.
+
+A name means one thing wherever it is used. "bce" is binary cross-entropy on a logit (a
+linear output, the sigmoid folded into the stable `bce_with_logits`), in `chainrule
+train --loss`, in the Trainer and in `nn.neuron_backward`; binary cross-entropy on a
+sigmoid output's probability is "sigmoid_bce". nn.losses' function names are accepted as
+other spellings of the same rows ("bce_with_logits" is "bce", "cross_entropy" is "ce").
+
+A row that `trains` (has a batch `function`) is one `chainrule train --loss` offers
+(`LOSSES`); a row with a per-example `cost` is one `neuron_backward` states delta rules
+for (`NEURON_LOSSES`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from autograd_core import value_sum
+
+from .losses import bce_with_logits, binary_cross_entropy, cross_entropy, mse_loss, sse_loss
+
+__all__ = ["Loss", "LOSS_TABLE", "LOSSES", "NEURON_LOSSES", "loss_named"]
+
+
+# ------------------------------------------------------------ the batch losses
+def _mean_cross_entropy(outputs, targets):
+    # nn's softmax cross-entropy (log-sum-exp, stable), one sample at a time
+    return value_sum([cross_entropy(z, int(t)) for z, t in zip(outputs, targets)]) \
+        / len(targets)
+
+
+# The same losses for ONE sample whose target is a placeholder leaf (a Value standing for
+# the sample's label, so that one graph serves a whole batch: nn.step_functions.batch_step).
+# nn.losses takes its targets as plain numbers, baked into the graph; these take Values.
+# Each is the nn.losses formula term for term (tests/nn/test_train_batch.py holds them
+# equal, step by step, to the engine on nn.losses).
+def _bce_one_sample(outputs, targets):
+    z, (t,) = outputs[0], targets
+    return z.softplus() - t * z           # bce_with_logits' term
+
+
+def _mse_one_sample(outputs, targets):
+    return (outputs[0] - targets[0]) ** 2  # mse_loss's term
+
+
+def _ce_one_sample(outputs, targets):
+    """cross_entropy's log-sum-exp with one-hot targets t_j and the shift as a placeholder
+    too (it is max z, a constant for the engine): log(sum_j exp(z_j - s)) + s - sum_j t_j z_j."""
+    *onehot, shift = targets
+    return value_sum([(z - shift).exp() for z in outputs]).log() + shift \
+        - value_sum([t * z for t, z in zip(onehot, outputs)])
+
+
+# ------------------------------------------------- one example's cost, neuron by neuron
+def _summed(per_output):
+    """The sum over the outputs of a loss that nn.losses gives as a mean over examples."""
+    return lambda outputs, target: value_sum([per_output([o], [t])
+                                              for o, t in zip(outputs, target)])
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss: what it reads, how a batch's or one example's cost is built from nn.losses."""
+    name: str
+    title: str                # how a picture or a page names it
+    description: str
+    reads: Optional[str]      # the output activation it reads ("linear": logits,
+                              # "sigmoid": probabilities), None: any (mse: by task)
+    function: Optional[Callable] = None  # (outputs: per-example lists of Values, targets)
+                                         # -> the mean Value; None: not a training loss
+    classes: tuple = ()       # numbers of classes it trains on (0: regression)
+    one_sample: Optional[Callable] = None  # (one sample's outputs, target placeholders)
+    cost: Optional[Callable] = None  # (one example's outputs, its target) -> its cost, the
+                                     # one neuron_backward states delta rules for
+    spellings: tuple = ()     # other names for this same loss
+
+    @property
+    def trains(self):
+        return self.function is not None
+
+    def output_activation(self, task):
+        """The output layer's activation this loss expects when training on `task`."""
+        if self.reads is not None:
+            return self.reads
+        return "sigmoid" if task == "classification" else "linear"  # mse on 0/1 labels
+
+
+LOSS_TABLE = {loss.name: loss for loss in (
+    Loss("bce", "binary cross-entropy",
+         "binary cross-entropy on a logit: a linear output and the stable bce_with_logits "
+         "(sigmoid + cross-entropy, finite for any logit)", "linear",
+         lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,), _bce_one_sample,
+         _summed(bce_with_logits), spellings=("bce_with_logits",)),
+    Loss("mse", "mean squared error",
+         "mean squared error: a sigmoid output for 0/1 labels, a linear one for regression",
+         None, lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2), _mse_one_sample),
+    Loss("ce", "softmax cross-entropy",
+         "softmax cross-entropy over the classes (one logit per class)", "linear",
+         _mean_cross_entropy, tuple(range(3, 1000)), _ce_one_sample, cross_entropy,
+         spellings=("cross_entropy",)),
+    Loss("sse", "quadratic cost",
+         "the article's quadratic cost C = 1/2 sum (y - a)^2 (nn.sse_loss), any output", None,
+         cost=sse_loss),
+    Loss("sigmoid_bce", "binary cross-entropy of probabilities",
+         "sigmoid outputs, C = the sum of their binary cross-entropies "
+         "(nn.binary_cross_entropy)", "sigmoid", cost=_summed(binary_cross_entropy)),
+)}
+
+# The losses `chainrule train --loss` and the Trainer offer.
+LOSSES = {name: loss for name, loss in LOSS_TABLE.items() if loss.trains}
+
+# The names nn.neuron_backward takes, each spelling included.
+NEURON_LOSSES = tuple(name for loss in LOSS_TABLE.values() if loss.cost is not None
+                      for name in (loss.name, *loss.spellings))
+
+
+def loss_named(name):
+    """The table's row for `name` or one of its spellings; None when there is none."""
+    for loss in LOSS_TABLE.values():
+        if name == loss.name or name in loss.spellings:
+            return loss
+    return None
