@@ -14,9 +14,10 @@ functions too, relative ones resolved) and checked against three rules:
     one off a module of another package that it imported.
 
 `from pkg import name` imports pkg/__init__.py (it reads `name` off the package, even
-`from . import graph` inside pkg) and, when `name` is a submodule, that module too.
-`import pkg.mod` and `from pkg.mod import name` import pkg/mod.py, and pkg/__init__.py
-as well when the importing file is outside pkg (inside pkg, it is already running).
+`from . import graph` inside pkg) and, when `name` is a submodule, that module too;
+`import pkg.mod` imports both as well (it binds pkg, or reads mod off it). `from pkg.mod
+import name` imports pkg/mod.py, and pkg/__init__.py only from outside pkg (inside pkg,
+that file is already running and nothing is read off it).
 
 The one exception is ALLOWED below: the engine draws a Value in Jupyter by importing
 `visualize` inside `Value._repr_mimebundle_`, only when a notebook asks for a picture.
@@ -102,14 +103,15 @@ class _Reader(ast.NodeVisitor):
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def _add(self, node, module, private=()):
-        """Imports of `module` (dotted) and of each package above it that the
-        importing file is not inside of."""
+    def _add(self, node, module, private=(), through_packages=False):
+        """Imports of `module` (dotted) and of each package above it that the importing
+        file is not inside of (or of every one, when the import reads `module` through
+        them: `import pkg.mod` binds pkg)."""
         parts = module.split(".")
         chain = [".".join(parts[:k]) for k in range(1, len(parts) + 1)]
         for name in chain:
             inside = self.package_of_file == name or self.package_of_file.startswith(name + ".")
-            if name in self.modules and (name == module or not inside):
+            if name in self.modules and (name == module or through_packages or not inside):
                 self.imports.append(Import(
                     self.file, node.lineno, self.functions[-1] if self.functions else "",
                     self.modules[name], ast.unparse(node), private if name == module else ()))
@@ -123,7 +125,8 @@ class _Reader(ast.NodeVisitor):
             if alias.name.split(".")[0] not in LAYERS:
                 continue
             hidden = tuple(p for p in alias.name.split(".") if _is_private(p))
-            self._add(node, alias.name, hidden if self._theirs(alias.name) else ())
+            self._add(node, alias.name, hidden if self._theirs(alias.name) else (),
+                      through_packages=True)
             if self._theirs(alias.name):
                 bound = alias.asname or alias.name.split(".")[0]
                 self.module_names[bound] = alias.name if alias.asname else bound
@@ -345,7 +348,6 @@ def test_a_clean_tree_and_the_jupyter_hook_pass(tmp_path):
         "autograd_core/ops.py": "",
         "autograd_core/engine.py": (
             "from .ops import table\n"
-            "import autograd_core.ops\n"
             "class Value:\n"
             "    def _repr_mimebundle_(self):\n"
             "        import visualize\n"),
@@ -376,7 +378,6 @@ def test_an_import_up_a_layer_is_caught_even_inside_a_function(tmp_path):
 
 def test_a_cycle_between_files_or_packages_is_caught(tmp_path):
     problems = _tree(tmp_path, {
-        "nn/__init__.py": "from .layers import Layer\n",
         "nn/layers.py": "def save():\n    from .serialize import save\n",
         "nn/serialize.py": "from .layers import Layer\n",
         "visualize/__init__.py": "from .drill import drill\nfrom .paths import paths\n",
@@ -386,6 +387,8 @@ def test_a_cycle_between_files_or_packages_is_caught(tmp_path):
         "autograd_core/__init__.py": "from . import engine\n",
         "autograd_core/engine.py": "from .ops import table\n",   # no package: no cycle
         "autograd_core/ops.py": "",
+        "nn/__init__.py": "from .layers import Layer\nfrom .optim import SGD\n",
+        "nn/optim.py": "import nn.layers as layers\n",   # reads layers off nn: a cycle
     })
     cycles = "\n".join(problems["cycles"])
     assert "a cycle between files nn/layers.py, nn/serialize.py:" in cycles
@@ -395,6 +398,7 @@ def test_a_cycle_between_files_or_packages_is_caught(tmp_path):
         "visualize/paths.py:" in cycles
     assert "visualize/paths.py:1: from . import graph" in cycles
     assert "autograd_core" not in cycles
+    assert "nn/optim.py:1: import nn.layers as layers" in cycles
     package_cycle = _tree(tmp_path / "two", {
         "chainrule/cli.py": "import playground\n",
         "playground/__init__.py": "from chainrule import cli\n",
