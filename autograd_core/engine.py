@@ -35,6 +35,7 @@ import operator
 
 from . import ops as _ops
 from .ops import OPS, Op, op_info
+from .steps import ChainRule, NonFiniteGradientError
 
 __all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc",
            "declare", "maximum", "minimum", "NonFiniteGradientError"]
@@ -349,77 +350,21 @@ def topological_order(root: Value) -> list:
 
 # ------------------------------------------------------- gradients that are not finite
 
-class NonFiniteGradientError(OverflowError):
-    """A gradient became inf or nan; the message names the first chain-rule step."""
-
-
-def chain_rule(root, order):
-    """{node: d root / d node} over `order` (from _order), by the chain rule.
-
-    The careful form of backward()'s loop: a contribution whose local derivative is
-    exactly 0 is 0 even when the upstream gradient is inf (relu's dead side, a branch
-    that does not matter), and the first step that makes a gradient inf or nan is kept,
-    so that an error can name it. Returns (grads, first_bad_step or None).
-    """
-    grads = {root: 1.0}
-    first_bad, number = None, 0
-    for node in reversed(order):
-        upstream = grads.get(node, 0.0)
-        if upstream == 0.0:
-            continue
-        for index, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-            if not parent.requires_grad:
-                continue
-            number += 1
-            if local == 0.0:
-                continue
-            contribution = local * upstream
-            total = grads.get(parent, 0.0) + contribution
-            grads[parent] = total
-            if first_bad is None and total - total != 0.0:
-                first_bad = (number, node, index, upstream, local, contribution, total)
-    return grads, first_bad
-
-
-def describe_node(node) -> str:
-    """A node in words for error messages: its label or op, and its value."""
-    if node.label:
-        return f"{node.label!r} (= {node.data!r})"
-    if node.parents:
-        return f"the {node.op!r} node (= {node.data!r})"
-    return f"the {'input' if node.requires_grad else 'constant'} {node.data!r}"
-
-
-def non_finite_error(first_bad, where="backward", leaf=None, value=None):
-    """The error for a gradient that is not finite: which one, and the first chain-rule
-    step (the node, its operand, the numbers) that made a gradient inf or nan."""
-    number, node, index, upstream, local, contribution, total = first_bad
-    parent = node.parents[index]
-    which = f"the gradient of {describe_node(leaf)} is {value!r}" if leaf is not None \
-        else "a gradient is not finite"
-    return NonFiniteGradientError(
-        f"{where}: {which}: it first went wrong at chain-rule step {number}, from "
-        f"{describe_node(node)} into its operand {index + 1}, {describe_node(parent)}: "
-        f"{upstream!r} * local derivative {local!r} = {contribution!r}, making that "
-        f"gradient {total!r}; rescale the inputs or constants so the products stay "
-        "within about 1e308")
-
-
 def _careful_backward(root, order, leaves, before):
-    """Redo backward() with chain_rule: assign its grads, or leave the leaves as they
-    were before the call and raise an error naming the first step that went wrong."""
-    grads, first_bad = chain_rule(root, order)
+    """Redo backward() with the careful walk (steps.py): assign its grads, or leave the
+    leaves as they were before the call and raise an error naming the first step that
+    went wrong."""
+    walk = ChainRule(root, order, start=zip(leaves, before)).run()
     for node in order:
         if node.parents:
-            node.grad = grads.get(node, 0.0)
-    totals = [grad + grads.get(leaf, 0.0) for leaf, grad in zip(leaves, before)]
-    for leaf, total in zip(leaves, totals):
-        if total - total != 0.0:
-            for undo, grad in zip(leaves, before):
-                undo.grad = grad
-            raise non_finite_error(first_bad, "backward", leaf, total)
-    for leaf, total in zip(leaves, totals):
-        leaf.grad = total
+            node.grad = walk.grads.get(node, 0.0)
+    error = walk.error("backward", leaves)
+    if error is not None:
+        for leaf, grad in zip(leaves, before):
+            leaf.grad = grad
+        raise error
+    for leaf in leaves:
+        leaf.grad = walk.grads[leaf]
 
 
 # -------------------------------------------------------------- numbers coming in

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from . import ops as _ops
 from .engine import (Constant, Value, _order, _check_data, _describe, _node,
-                     chain_rule, describe_node, non_finite_error, NonFiniteGradientError,
                      topological_order)
+from .steps import chain_rule, describe_node, non_finite_error, NonFiniteGradientError
 from .ops import op_info
 
 __all__ = ["grad", "hessian", "jacobian", "forward_grad", "OpCount"]

@@ -185,13 +185,9 @@ def _narrated_steps(root, order, names, passes=1):
         raise ValueError(f"passes must be a whole number >= 1, got {passes!r}")
     uses = _uses(order)
     for pass_number in range(1, passes + 1):
-        # Exact "before" values: results restart from 0 each pass, leaves keep theirs.
-        held = {v: v.grad for v in order if not v.parents}
         for step in trace_backward(root):
-            before = held.get(step.parent, 0.0)
-            held[step.parent] = step.parent.grad
             earlier = pass_number > 1 and not step.parent.parents
-            yield NarratedStep(step, names, root, before,
+            yield NarratedStep(step, names, root, step.before,
                                uses[step.parent] > 1 or earlier, pass_number)
 
 

@@ -17,10 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograd_core import OPS, Value, compile, maximum, minimum, value_sum, weighted_sum
+from autograd_core import Value, compile, value_sum, weighted_sum
 from nn import MLP
 
 from tests.helpers import tensor
+from tests.strategies import (PROGRAM_OPS, apply_safe, batch_programs, step_on, table_ops,
+                              table_ops_made)
 torch = pytest.importorskip("torch")
 
 np = pytest.importorskip("numpy")
@@ -106,77 +108,17 @@ def check_batch(build, n_params, param_values, columns, reduce="mean", expect_nu
 
 
 # ---------------------------------------------------- random graphs of every op
-def positive(v):
-    """A Value in (0.5, 1.5) made from any Value: the domain guard for log, sqrt, /, **."""
-    return v.sigmoid() + 0.5
-
-
-def bounded(v):
-    return v.tanh()
-
-
-# op name -> how a random program applies it to Values (inputs made safe by construction)
-OP_BUILDERS = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: bounded(a) * b,
-    "/": lambda a, b: a / positive(b),
-    "neg": lambda a, b: -a,
-    "**n": lambda a, b: positive(a) ** 2.5 + bounded(b) ** 3 + bounded(a) ** 2 + positive(b) ** -1,
-    "**": lambda a, b: positive(a) ** bounded(b),
-    "exp": lambda a, b: bounded(a).exp(),
-    "log": lambda a, b: positive(a).log(),
-    "tanh": lambda a, b: a.tanh(),
-    "sigmoid": lambda a, b: a.sigmoid(),
-    "relu": lambda a, b: a.relu(),
-    "softplus": lambda a, b: a.softplus(),
-    "sin": lambda a, b: a.sin(),
-    "cos": lambda a, b: a.cos(),
-    "sqrt": lambda a, b: positive(a).sqrt(),
-    "abs": lambda a, b: abs(a),
-    "maximum": lambda a, b: maximum(a, b),
-    "minimum": lambda a, b: minimum(bounded(a), b),
-    "wsum": lambda a, b: weighted_sum([a, b, 0.5], [bounded(b), a, 2.0], a),
-    "sum": lambda a, b: value_sum([a, b, a, 1.5]),
-}
-
-
-def table_ops():
-    return sorted(name for name, info in OPS.items() if not info.user)
-
-
 def test_every_op_in_the_table_is_in_the_random_graphs():
-    assert set(table_ops()) <= set(OP_BUILDERS), set(table_ops()) - set(OP_BUILDERS)
-
-
-def programs():
-    """(number of params, number of placeholders, steps); a step is (op, i, j, constant
-    or None): apply op to node i and node j (or the constant)."""
-    ops = table_ops()
-
-    @st.composite
-    def program(draw):
-        n_params = draw(st.integers(1, 3))
-        n_holders = draw(st.integers(1, 2))
-        steps = []
-        for k in range(draw(st.integers(1, 7))):
-            available = n_params + n_holders + k
-            steps.append((draw(st.sampled_from(ops)), draw(st.integers(0, available - 1)),
-                          draw(st.integers(0, available - 1)),
-                          draw(st.one_of(st.none(), st.floats(-2, 2)))))
-        return n_params, n_holders, steps
-    return program()
+    assert set(table_ops()) <= table_ops_made(apply_safe), \
+        set(table_ops()) - table_ops_made(apply_safe)
 
 
 def builder(steps):
+    """build(params, holders): the steps over the sample's Values, safe for any numbers."""
     def build(params, holders):
         nodes = list(params) + list(holders)
-        for op_name, i, j, constant in steps:
-            b = nodes[j] if constant is None else constant
-            a = nodes[i]
-            if not isinstance(b, Value):
-                b = Value(b)  # a constant leaf: it gets no gradient either way
-            nodes.append(OP_BUILDERS[op_name](a, b))
+        for op_name, picks, constant in steps:
+            nodes.append(apply_safe(op_name, [nodes[i] for i in picks], constant))
         # every parameter and placeholder takes part (compile insists on that)
         return value_sum([nodes[-1]] + [p * h for p in params for h in holders])
     return build
@@ -186,7 +128,7 @@ finite = st.floats(-2, 2, allow_nan=False)
 
 
 @settings(**SETTINGS)
-@given(programs(), st.data(), st.sampled_from(["mean", "sum"]))
+@given(batch_programs(), st.data(), st.sampled_from(["mean", "sum"]))
 def test_random_graphs_equal_the_eager_engine(numpy_or_not, program, data, reduce):
     n_params, n_holders, steps = program
     n = data.draw(st.integers(1, 12), label="batch size")
@@ -214,8 +156,8 @@ def test_a_gradient_passed_on_whole_and_then_added_to_stays_its_own(numpy_or_not
 
 @pytest.mark.parametrize("n", range(1, 9))
 def test_every_op_alone_at_every_small_batch_size(numpy_or_not, n):
-    for op_name in table_ops():
-        build = builder([(op_name, 0, 2, None)])
+    for op_name in PROGRAM_OPS:
+        build = builder([step_on(op_name, 0, 2)])
         columns = [[0.3 * k - 0.7 for k in range(n)], [0.11 * k + 0.2 for k in range(n)]]
         check_batch(build, 2, [0.4, -1.3], columns, "mean", expect_numpy=numpy_or_not)
 
@@ -449,7 +391,7 @@ def test_ops_a_user_declares(numpy_or_not):
 
 # ------------------------------------------------------ watch= and compile_outputs
 @settings(**SETTINGS)
-@given(program=programs(), data=st.data())
+@given(program=batch_programs(), data=st.data())
 def test_watched_values_and_forward_only_outputs_equal_the_engine(numpy_or_not, program, data):
     """Every node of a random graph watched: its value for each sample equals the eager
     engine's; compile_outputs gives the same rows without a loss or gradients."""

@@ -306,35 +306,18 @@ def test_micrograd_sanity_check():
 
 def test_micrograd_more_ops():
     from autograd_core.micrograd import Value
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
+    from tests.micrograd_readme import START, readme_expression
+    a = Value(START["a"])
+    b = Value(START["b"])
+    g = readme_expression(a, b)
     g.backward()
     amg, bmg, gmg = a, b, g
 
-    a = torch.Tensor([-4.0]).double()
-    b = torch.Tensor([2.0]).double()
+    a = torch.Tensor([START["a"]]).double()
+    b = torch.Tensor([START["b"]]).double()
     a.requires_grad = True
     b.requires_grad = True
-    c = a + b
-    d = a * b + b**3
-    c = c + c + 1
-    c = c + 1 + c + (-a)
-    d = d + d * 2 + (b + a).relu()
-    d = d + 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g = g + 10.0 / f
+    g = readme_expression(a, b)
     g.backward()
     apt, bpt, gpt = a, b, g
 

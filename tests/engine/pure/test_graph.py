@@ -1,11 +1,13 @@
 """backward()'s mechanics: order, accumulation, shared nodes, depth, and the trace."""
 
+import math
 import subprocess
 import sys
 
 import pytest
 
-from autograd_core import Value, gradcheck, topological_order, trace_backward
+from autograd_core import (NonFiniteGradientError, Value, gradcheck, grad, topological_order,
+                           trace_backward)
 
 
 def close(a, b, rel=1e-9, abs_=1e-12):
@@ -210,3 +212,45 @@ def test_gradcheck_lists_every_disagreeing_input_and_honours_its_tolerances():
     assert "input 0" in message and "input 1" in message and "input 2" not in message
     gradcheck(f, [0.5, 2.0, 1.0], atol=1e-2)        # a loose tolerance lets it pass
     gradcheck(f, [0.5, 2.0, 1.0], rtol=1e-2, atol=0)
+
+
+def test_a_step_knows_its_parent_gradient_before_and_after():
+    x = Value(3.0, "x")
+    x.grad = 1.0  # a leaf accumulates across passes: its first step starts from here
+    y = x * x
+    seen = [(s.before, s.after, x.grad) for s in trace_backward(y)]
+    assert seen == [(1.0, 4.0, 4.0), (4.0, 7.0, 7.0)]
+
+
+def test_backward_grad_and_trace_name_the_same_chain_rule_step():
+    # The branch through u gets gradient 0 and its steps come first: they count in
+    # every numbering alike, so the error's step N is step N of trace_backward.
+    def build():
+        x, p = Value(0.0, "x"), Value(2.0, "p")
+        u = (p * p) * Value(0.0)
+        return x, (u + 1.0) * (x * 1e308 * 10)
+
+    messages = []
+    for run in (lambda L, x: L.backward(), lambda L, x: grad(L, [x]),
+                lambda L, x: list(trace_backward(L))):
+        x, L = build()
+        with pytest.raises(NonFiniteGradientError) as info:
+            run(L, x)
+        messages.append(str(info.value).split(": ", 1)[1])
+    assert messages[0] == messages[1] == messages[2]
+    x, L = build()
+    steps = []
+    with pytest.raises(NonFiniteGradientError):
+        steps.extend(trace_backward(L))
+    first_inf = next(s for s in steps if s.after == math.inf)
+    assert f"chain-rule step {first_inf.number}," in messages[0]
+    assert any(s.upstream == 0.0 for s in steps[:first_inf.number - 1])
+
+
+def test_a_kept_leaf_gradient_that_overflows_is_the_error_not_a_crash():
+    x = Value(1.0, "x")
+    x.grad = 1.7e308
+    y = x * 1e308  # this pass adds a finite 1e308; the kept sum is inf
+    with pytest.raises(NonFiniteGradientError, match="gradient of 'x'.*step 1,"):
+        y.backward()
+    assert x.grad == 1.7e308
