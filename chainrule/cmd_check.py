@@ -28,7 +28,7 @@ import math
 import random
 import re
 
-from chainrule import expr
+from autograd_core import expr
 from chainrule.errors import fail
 
 EXAMPLES = """\

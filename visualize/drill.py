@@ -41,7 +41,7 @@ class Exercise:
         fractions too wide to print, so the parts are called n1, n2, ... with a legend.
         """
         from autograd_core import topological_order
-        from chainrule import expr
+        from autograd_core import expr
         parsed = expr.parse(self.text)
         root, leaves = expr.build(parsed, self.values)
         for node in topological_order(root):
@@ -55,7 +55,7 @@ class Exercise:
 
     @property
     def variables(self):
-        from chainrule import expr
+        from autograd_core import expr
         return expr.parse(self.text).names
 
 
@@ -94,7 +94,7 @@ def _network(rng):
 
 
 def _acceptable(text, values):
-    from chainrule import expr
+    from autograd_core import expr
     try:
         parsed = expr.parse(text)
         root, leaves = expr.build(parsed, values)

@@ -18,7 +18,7 @@ import re
 
 from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
-from autograd_core.ops import local_formula, op_info
+from autograd_core.ops import expand, rename
 
 __all__ = ["format_number", "exact_number", "tolerance", "close_enough", "significant_figures",
            "parse_answer", "node_names", "symbolic_local",
@@ -26,7 +26,6 @@ __all__ = ["format_number", "exact_number", "tolerance", "close_enough", "signif
            "step_line", "kept_grads", "DIGITS"]
 
 DIGITS = 4  # significant figures shown unless asked otherwise
-_OPERAND = re.compile(r"\b(out|a|b|n|w_\d+|x_\d+|a_\d+)\b")
 
 
 # ------------------------------------------------------------------------ numbers
@@ -124,33 +123,19 @@ def node_names(root: Value, order=None) -> dict:
 
 def symbolic_local(node: Value, index: int, names: dict) -> str:
     """d node / d parents[index] as a formula in the nodes' own names, e.g. 'x' or 'L * (1 - L)'."""
-    arity = len(node.parents)
-    _, formula = local_formula(node.op, index, arity)
-    k = (arity - 1) // 2
-
-    def name_of(match):
-        token = match.group(1)
-        if token == "out":
-            return names[node]
-        if token == "a":
-            return names[node.parents[0]]
-        if token == "b":
-            return names[node.parents[-1]] if node.op == "wsum" else names[node.parents[1]]
-        if token.startswith("w_"):
-            return names[node.parents[int(token[2:]) - 1]]
-        if token.startswith("x_"):
-            return names[node.parents[k + int(token[2:]) - 1]]
-        return token  # a_i and n are numbers already
-
-    return _OPERAND.sub(name_of, formula)
+    expansion = expand(node.op, len(node.parents))
+    if not isinstance(expansion.derivatives[index], str):  # a user's Python function
+        return expansion.shown_derivative(index)
+    fields = {operand: names[p] for operand, p in zip(expansion.operands, node.parents)}
+    fields["out"] = names[node]
+    return rename(expansion.shown_derivative(index), fields)
 
 
 def op_hint(node: Value, index: int) -> str:
     """The op table's rule for this local derivative: 'for out = a * b, d out/da = b'."""
-    info = op_info(node.op)
-    operand, formula = local_formula(node.op, index, len(node.parents))
-    forward = info.forward if info.name != "**n" else f"a ** {node.op[2:]}"
-    return f"for out = {forward}: d out/d{operand} = {formula}"
+    expansion = expand(node.op, len(node.parents))
+    return (f"for out = {expansion.shown_forward()}: d out/d{expansion.operands[index]} = "
+            f"{expansion.shown_derivative(index)}")
 
 
 # ------------------------------------------------------------------------- steps

@@ -35,7 +35,7 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 
 from autograd_core import Value, topological_order
-from autograd_core.ops import op_info
+from autograd_core.ops import expand
 
 from . import graph
 from .explain import DIGITS, format_number, kept_grads, narrate, tolerance
@@ -101,7 +101,7 @@ def _step_data(derivation, svg_name, digits):
             "index": step.index,
             "node_name": step.node_name,
             "parent_name": step.parent_name,
-            "op": node.op if node.op.startswith("**") else op_info(node.op).symbol,
+            "op": expand(node.op, len(node.parents)).symbol,
             "upstream": _finite_or_none(step.upstream),
             "local": _finite_or_none(step.local),
             "contribution": _finite_or_none(step.contribution),

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from autograd_core import trace_backward
-from chainrule import expr
+from autograd_core import expr
 from visualize.explain import format_number
 
 EXPRESSION, VALUES = "sigmoid(w*x + b)", ["w=-1.2", "x=0.5", "b=0.1"]
