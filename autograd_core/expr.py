@@ -23,9 +23,9 @@ import math
 import re
 import warnings
 
-from . import ops as _ops
-from . import vocabulary
 from .engine import Value
+from .ops import CONSTANTS, expression_functions
+from .vocabulary import backend as vocabulary_backend
 
 __all__ = ["functions", "constants", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError",
            "Expression", "parse", "parse_assignments", "build", "evaluate", "backend"]
@@ -34,12 +34,12 @@ __all__ = ["functions", "constants", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError
 def functions() -> dict:
     """{name: number of arguments} of the functions an expression may call: every op in
     the table that declares a name in expressions (so a new declaration adds one)."""
-    return {name: info.arity for name, info in _ops.expression_functions().items()}
+    return {name: info.arity for name, info in expression_functions().items()}
 
 
 def constants() -> dict:
     """The named constants an expression may use (pi, e), from the op table."""
-    return dict(_ops.CONSTANTS)
+    return dict(CONSTANTS)
 
 
 def _function_list():
@@ -412,7 +412,7 @@ def backend(name: str) -> dict:
     symbolic extra). A dict: function names -> callables, plus "pi" and "e"."""
     if name not in ("values", "floats", "sympy"):
         raise ValueError(f"unknown backend {name!r}; use values, floats or sympy")
-    table = vocabulary.backend(name)
+    table = vocabulary_backend(name)
     if name == "values":
         table.update({k: Value(v, label=k, requires_grad=False) for k, v in constants().items()})
     elif name == "floats":

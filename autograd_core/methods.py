@@ -217,7 +217,7 @@ def _attach(info):
 def applier(op_name: str):
     """The function that applies the op a node stores as `op_name` to Values or numbers,
     taking the node's parents in order: applier("*")(x, 2.0), applier("**3")(x),
-    applier("wsum")(w1, w2, x1, x2, b)."""
+    applier(net.op)(w1, w2, x1, x2, b) for a weighted sum node `net`."""
     info = op_info(op_name)
     if info.parameter:
         value = expand(op_name, info.arity).bindings[info.parameter]

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import math
 
-from . import ops
-from .ops import FUNCTIONS, SUM_HELPER, relu, sigmoid, softplus
+from .ops import OPS, FUNCTIONS, SUM_HELPER, evaluate, relu, sigmoid, softplus
 
 __all__ = ["FLOAT_FUNCTIONS", "BACKENDS", "backend", "VALUE_FUNCTIONS", "float_where"]
 
@@ -41,7 +40,7 @@ def float_where(condition, x, y):
 def _floats():
     table = dict(FLOAT_FUNCTIONS, where=float_where, fsum=math.fsum)
     table[SUM_HELPER] = math.fsum
-    for info in ops.OPS.values():  # an expression function that is no vocabulary name
+    for info in OPS.values():  # an expression function that is no vocabulary name
         if info.function and info.function not in table:
             table[info.function] = _float_function(info)
     return table
@@ -53,7 +52,7 @@ def _float_function(info):
         if not isinstance(info.forward, str):
             return info.forward(*operands)
         names = dict(zip(info.operands, operands))
-        return ops.evaluate(info.forward, dict(FLOAT_FUNCTIONS, where=float_where, **names))
+        return evaluate(info.forward, dict(FLOAT_FUNCTIONS, where=float_where, **names))
     return apply
 
 

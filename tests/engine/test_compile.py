@@ -26,7 +26,7 @@ def assert_close(a, b, what=""):
 UNARY = ["neg", "exp", "log", "tanh", "sigmoid", "relu", "softplus", "pow2", "pow3",
          "powhalf", "powminus1"]
 BINARY = ["+", "-", "*", "/", "**"]
-NARY = ["wsum", "sum"]
+NARY = ["weighted_sum", "value_sum"]  # the engine functions making the n-ary nodes
 
 
 def apply(op, args, const):
@@ -44,10 +44,10 @@ def apply(op, args, const):
         return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if op == "/" else None,
                 "**": a ** b if op == "**" else None}[op] if op in "+-*" else (
             a / b if op == "/" else a ** b)
-    if op == "wsum":
+    if op == "weighted_sum":
         k = len(args) // 2
         return weighted_sum(args[:k], args[k:2 * k], args[-1] if const is None else const)
-    if op == "sum":
+    if op == "value_sum":
         return value_sum(list(args) + ([const] if const is not None else []))
     if op == "exp" and abs(x) > 20:
         return None
@@ -75,14 +75,14 @@ def programs(draw):
         pool = n_inputs + i
         arity = {**{u: 1 for u in UNARY}, **{b: 2 for b in BINARY}}.get(op)
         if arity is None:
-            arity = 2 * draw(st.integers(1, 3)) + 1 if op == "wsum" else draw(st.integers(1, 4))
+            arity = 2 * draw(st.integers(1, 3)) + 1 if op == "weighted_sum" else draw(st.integers(1, 4))
         picks = draw(st.lists(st.integers(0, pool - 1), min_size=arity, max_size=arity))
         const = None
         if op in BINARY + NARY and draw(st.booleans()):
             const = draw(st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > 0.1))
             if op in BINARY:
                 picks = picks[:1]
-            elif op == "wsum":
+            elif op == "weighted_sum":
                 picks = picks[:-1]
         steps.append((op, picks, const))
     return values, steps
