@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from .engine import (NARY_FUNCTIONS, Constant, Value, as_constant, as_operand, overflow_error,
                      value_sum)
-from .ops import OPS, Op, expand, number_text, op_info, python_source, register, unregister
+from .ops import (OPS, SUM_HELPER, Op, expand, number_text, op_info, python_source, register,
+                  unregister)
 from .vocabulary import FLOAT_FUNCTIONS, VALUE_FUNCTIONS, float_where
 
 __all__ = ["declare", "undeclare", "applier", "maximum", "minimum", "method_source"]
@@ -268,7 +269,7 @@ for _info in list(OPS.values()):
 # `abs` is declared as __abs__ so that Python's abs(x) works; x.abs() is the same method,
 # spelled like x.sin() and x.sqrt() (the API names both).
 Value.abs = Value.__abs__
-VALUE_FUNCTIONS.update(where=float_where, fsum=value_sum)
+VALUE_FUNCTIONS.update({"where": float_where, SUM_HELPER: value_sum})
 maximum = applier("maximum")
 minimum = applier("minimum")
 maximum.__doc__ = "maximum(a, b): the larger, as a node; at a tie each side gets half."

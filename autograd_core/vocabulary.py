@@ -38,8 +38,8 @@ def float_where(condition, x, y):
 
 
 def _floats():
-    table = dict(FLOAT_FUNCTIONS, where=float_where, fsum=math.fsum)
-    table[SUM_HELPER] = math.fsum
+    table = dict(FLOAT_FUNCTIONS, where=float_where)
+    table[SUM_HELPER] = math.fsum  # exactly rounded, as the engine's n-ary sums
     for info in OPS.values():  # an expression function that is no vocabulary name
         if info.function and info.function not in table:
             table[info.function] = _float_function(info)
@@ -56,8 +56,9 @@ def _float_function(info):
     return apply
 
 
-# Filled in by methods.py: {name: a function applying that op to Values or numbers},
-# plus `where` and `fsum` over Values.
+# Filled in by methods.py as it writes the methods (the engine's Values are made there,
+# after this module): {expression function: the op applied to Values or numbers},
+# `where`, and the helper fsum as value_sum.
 VALUE_FUNCTIONS: dict = {}
 
 
@@ -104,9 +105,9 @@ def _numpy():
         return np.maximum(x, 0.0)
 
     def fsum(terms):
-        # Added in order, one array operation each: over arrays a sum's rounding
-        # differs from math.fsum's by an ulp at most, within the batch compile's
-        # promise (its layers are matrix products anyway).
+        # Added in order, one array operation per term: an exactly rounded sum over
+        # arrays would cost far more, and the batch form promises the engine's numbers
+        # to rounding, not to the bit (its layers are matrix products anyway).
         out = terms[0]
         for term in terms[1:]:
             out = out + term
@@ -114,7 +115,7 @@ def _numpy():
 
     return {"exp": np.exp, "log": np.log, "tanh": np.tanh, "sin": np.sin, "cos": np.cos,
             "sqrt": np.sqrt, "abs": np.abs, "sigmoid": array_sigmoid,
-            "softplus": array_softplus, "relu": array_relu, "where": where, "fsum": fsum,
+            "softplus": array_softplus, "relu": array_relu, "where": where, SUM_HELPER: fsum,
             "maximum": np.maximum, "minimum": np.minimum}
 
 
@@ -130,7 +131,7 @@ def _sympy():
             "softplus": lambda z: sympy.log(1 + sympy.exp(z)),
             "relu": lambda z: sympy.Max(z, 0), "maximum": sympy.Max, "minimum": sympy.Min,
             "where": lambda c, x, y: sympy.Piecewise((x, c), (y, True)),
-            "fsum": lambda terms: sympy.Add(*terms)}
+            SUM_HELPER: lambda terms: sympy.Add(*terms)}
 
 
 BACKENDS = {"floats": _floats, "values": _values, "numpy": _numpy, "sympy": _sympy}
