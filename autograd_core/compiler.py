@@ -329,7 +329,12 @@ def _term(expansion, names, index, upstream, extra):
     `names`: the node's _operand_names."""
     formula = expansion.derivatives[index]
     if isinstance(formula, str):
-        local = formula if formula in ("1", "-1") else python_source(formula, names)
+        if formula in ("1", "-1"):
+            local = formula
+        elif formula in names:  # an operand itself (a weighted sum's x_3): no template
+            local = names[formula]
+        else:
+            local = python_source(formula, names)
     else:
         args = [names[k] for k in expansion.operands] + [names["out"]]
         local = f"{_user_function(formula, extra)}({', '.join(args)})"

@@ -443,19 +443,21 @@ def _python_template(text: str) -> str:
     return _SLOT.sub(r"{\1}", source.replace("{", "{{").replace("}", "}}"))
 
 
-class _Fill(dict):
-    """format_map's names: an operand not given stays itself; in a condition
-    ({c_a}) the condition's own name, else the name outside."""
+class _Fill:
+    """format_map's names, read without copying them: an operand not given stays
+    itself; in a condition ({c_a}) the condition's own name, else the name outside."""
 
-    __slots__ = ("condition_names",)
+    __slots__ = ("names", "condition_names")
 
-    def __missing__(self, key):
+    def __init__(self, names, condition_names):
+        self.names, self.condition_names = names, condition_names
+
+    def __getitem__(self, key):
         if key.startswith("c_"):
-            operand = key[2:]
-            if operand in self.condition_names:
-                return self.condition_names[operand]
-            return self[operand]
-        return key
+            key = key[2:]
+            if key in self.condition_names:
+                return self.condition_names[key]
+        return self.names.get(key, key)
 
 
 def python_source(text: str, names=None, condition_names=None) -> str:
@@ -467,9 +469,7 @@ def python_source(text: str, names=None, condition_names=None) -> str:
     The engine's methods and compile()'s code are both written with this, which is why
     their numbers agree bit for bit.
     """
-    fill = _Fill(names or ())
-    fill.condition_names = condition_names or {}
-    return _python_template(text).format_map(fill)
+    return _python_template(text).format_map(_Fill(names or {}, condition_names or {}))
 
 
 class _Rename(ast.NodeTransformer):
