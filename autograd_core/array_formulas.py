@@ -106,8 +106,10 @@ def _number(node):
         if isinstance(part, ast.Constant) and not isinstance(part.value, (int, float)):
             return None
     try:
-        value = eval(_builtin_compile(ast.fix_missing_locations(ast.Expression(body=node)), "<fold>", "eval"),  # noqa: S307
-                     {"__builtins__": {}})
+        # (nodes made here have no line numbers yet: compile() needs them)
+        code = _builtin_compile(ast.fix_missing_locations(ast.Expression(body=node)),
+                                "<fold>", "eval")
+        value = eval(code, {"__builtins__": {}})  # noqa: S307 - numbers alone
     except (ArithmeticError, ValueError, TypeError):
         return None
     return value if isinstance(value, (int, float)) and value == value else None

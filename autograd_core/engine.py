@@ -1,4 +1,4 @@
-"""The whole engine: a `Value` node, its operations, and `backward()`.
+"""The engine: a `Value` node and `backward()`, the chain rule applied in one loop.
 
 A Value remembers which Values it was computed from (`parents`) and, computed right
 then in the forward pass, how much it changes when each of them changes
@@ -36,8 +36,8 @@ import operator
 from .ops import OPS
 
 __all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc",
-           "NonFiniteGradientError", "overflow_error", "as_operand", "as_constant", "MANY", "SUM",
-           "NARY_FUNCTIONS"]
+           "NonFiniteGradientError", "overflow_error", "as_operand", "as_constant", "MANY",
+           "SUM", "NARY_FUNCTIONS"]
 
 
 class Value:

@@ -17,5 +17,12 @@ def test_the_readme_has_examples():
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example_runs(block, tmp_path, monkeypatch):
+    from autograd_core import OPS
+    from autograd_core.methods import undeclare
     monkeypatch.chdir(tmp_path)  # an example that writes a file writes it here
-    exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    declared = set(OPS)
+    try:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    finally:  # an op the example declares (softsign) must not leak into later tests
+        for name in set(OPS) - declared:
+            undeclare(name)
