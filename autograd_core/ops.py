@@ -44,7 +44,7 @@ import math
 import re
 
 __all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER", "op_info",
-           "Expansion", "expand", "local_formula", "expression_functions", "evaluate",
+           "Expansion", "expand", "is_operand", "local_formula", "expression_functions", "evaluate",
            "python_source", "rename", "number_text", "register", "unregister",
            "as_markdown", "sigmoid", "relu", "softplus"]
 
