@@ -1,13 +1,16 @@
 """autograd_core: a scalar reverse-mode automatic differentiation engine.
 
 The chain rule is applied in one loop, `Value.backward` in `engine.py`. Each operation is
-declared once, as formula text, in the table in `ops.py`: the engine's methods, compile(),
-derivatives of derivatives, the step text and the pictures all follow from it.
+declared once, as formula text, in the table in `ops.py`: the engine's methods
+(methods.py), compile(), derivatives of derivatives, the step text and the pictures all
+follow from it, each backend giving the formulas' names their meaning (vocabulary.py).
 """
 
-from .compiler import CompiledGraph, compile
-from .engine import (NonFiniteGradientError, Value, declare, maximum, minimum, paused_gc,
-                     topological_order, value_sum, weighted_sum)
+from .compiler import CompiledGraph
+from .compiling import compile
+from .engine import (NonFiniteGradientError, Value, paused_gc, topological_order, value_sum,
+                     weighted_sum)
+from .methods import declare, maximum, minimum
 from .functional import OpCount, forward_grad, grad, hessian, jacobian
 from .gradcheck import gradcheck, numerical_gradients
 from .ops import OPS, op_info

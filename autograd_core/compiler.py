@@ -1,8 +1,8 @@
 """Backprop as straight-line code: compile a built graph into one plain Python function.
 
-`compile(root, inputs)` walks a graph once and writes Python source with one assignment
-per forward operation and then one per chain-rule term, in the order `backward()`
-applies them, taking every formula from the op table in `ops.py`. The result is fast
+`compile(root, inputs)` (compile_graph here) walks a graph once and writes Python source
+with one assignment per forward operation and then one per chain-rule term, in the order
+`backward()` applies them, taking every formula from the op table in `ops.py`. The result is fast
 (no graph objects, no loops) and, printed, is the whole of backpropagation on one page:
 
     f = compile(loss, model.parameters())
@@ -24,13 +24,13 @@ import math
 import operator
 import re
 
-from . import ops as _ops
+from .engine import Value, _check_data, _describe, topological_order
+from .methods import applier
 from .naming import identifiers, node_names
-from .engine import (Value, _check_data, _describe, _METHODS, topological_order, value_sum,
-                     weighted_sum)
-from .ops import exponent_of, op_info, python_source
+from .ops import expand, op_info, python_source
+from .vocabulary import backend
 
-__all__ = ["compile", "CompiledGraph"]
+__all__ = ["compile_graph", "CompiledGraph", "checked_numbers", "literal", "Names"]
 
 HEADER = """\
 # Backpropagation as straight-line code, written by autograd_core.compile.
@@ -44,18 +44,14 @@ HEADER = """\
 """
 
 
-# Everything the generated code can see: the functions its formulas call (the same
-# float vocabulary the engine's methods use), no builtins.
-_NAMESPACE = dict(_ops.FLOAT_FUNCTIONS, fsum=math.fsum, int=int, ArithmeticError=ArithmeticError)
-_RESERVED = set(_NAMESPACE) | {"inputs", "forward_backward", "sum"}
-
-# Readable stems for unlabelled results, by op.
-_STEMS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "neg": "neg", "**n": "pow",
-          "**": "pow", "wsum": "net", "sum": "total"}
+# Everything the generated code can see: the functions its formulas call (the float
+# meaning of the vocabulary, which the engine's methods use too), no builtins.
+_NAMESPACE = dict(backend("floats"), int=int, ArithmeticError=ArithmeticError)
+# (and no variable is called sum: a reader would take it for the builtin)
+_RESERVED = set(_NAMESPACE) | {"inputs", "forward_backward", sum.__name__}
 
 
-
-class _Names:
+class Names:
     """Unique identifiers made from labels: letters, digits and _ only, so a label can
     never put code into the source."""
 
@@ -79,7 +75,7 @@ class _Names:
         return name
 
 
-def _literal(x) -> str:
+def literal(x) -> str:
     """A finite float as source (whole numbers without ".0", as op names print exponents;
     negative ones in parentheses so they fit anywhere); never the repr of a user object."""
     x = _check_data(float(x), "compile: a constant")
@@ -115,7 +111,7 @@ class CompiledGraph:
         self._watching = bool(watch)
         self._root, self._order = root, order
         namespace = dict(_NAMESPACE, __builtins__={}, **(extra or {}))
-        exec(builtins_compile(source, "<autograd_core.compile>", "exec"), namespace)
+        exec(compile(source, "<autograd_core.compile>", "exec"), namespace)
         self._function = namespace["forward_backward"]
 
     def __repr__(self):
@@ -180,21 +176,9 @@ class CompiledGraph:
         return root.data, grads
 
 
-builtins_compile = compile  # the name `compile` below is this module's
-
-
 def _eager(node, parents):
     """The engine operation `node.op` applied to new parent Values."""
-    info = op_info(node.op)
-    if info.name == "wsum":
-        k = (len(parents) - 1) // 2
-        return weighted_sum(parents[:k], parents[k:2 * k], parents[-1])
-    if info.name == "sum":
-        return value_sum(parents)
-    if info.parameter:
-        return parents[0]._pow_constant(exponent_of(node.op))
-    return _METHODS[info.name](*parents)
-
+    return applier(node.op)(*parents)
 
 
 def checked_numbers(values, leaves, what):
@@ -206,22 +190,14 @@ def checked_numbers(values, leaves, what):
     return values
 
 
-def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noqa: A001
+def compile_graph(root: Value, inputs, watch=()):
     """Compile the graph of `root` into straight-line Python (see the module docstring).
 
     inputs: the leaf Values of the graph whose values change between calls, in the order
     the compiled function takes and returns them.
     watch: other nodes of the graph whose values each call also records, in
-    `.watched_values` (a training loop's per-example outputs, for instance; with batch=,
-    one list of them per sample).
-    batch, reduce: `root` is the loss of one sample and `batch` its placeholder leaves;
-    the result runs a whole mini-batch at once (batch.py).
+    `.watched_values` (a training loop's per-example outputs, for instance).
     """
-    if batch is not None:
-        from .batch import compile_batch
-        return compile_batch(root, inputs, batch, reduce, watch)
-    if reduce != "mean":
-        raise ValueError("compile: reduce= only applies with batch=[placeholders]")
     if not isinstance(root, Value):
         raise TypeError(f"compile needs a Value as its root, got {_describe(root)}")
     if isinstance(inputs, Value) or not hasattr(inputs, "__iter__"):
@@ -256,7 +232,7 @@ def compile(root: Value, inputs, watch=(), *, batch=None, reduce="mean"):  # noq
 
 def _generate(root, inputs, order, watch=(), extra=None):
     extra = {} if extra is None else extra
-    names = _Names()
+    names = Names()
     # The text, the pictures and the page call nodes w, n1, L (autograd_core.naming):
     # the code uses the same names, so `n1 = w * x` here is the legend's n1.
     shown = identifiers(node_names(order, root), reserved=_RESERVED)
@@ -271,10 +247,9 @@ def _generate(root, inputs, order, watch=(), extra=None):
             expression[key] = variable[key]
             continue
         if not node.parents or not any(id(p) in variable for p in node.parents):
-            expression[key] = _literal(node.data)  # a constant: bake its value in
+            expression[key] = literal(node.data)  # a constant: bake its value in
             continue
-        name = variable[key] = names.new(shown.get(node, node.label),
-                                         _STEMS.get(op_info(node.op).name, node.op))
+        name = variable[key] = names.new(shown.get(node, node.label), op_info(node.op).stem)
         expression[key] = name
         forward.append(f"{name} = {_forward(node, expression, extra)}")
 
@@ -287,10 +262,11 @@ def _generate(root, inputs, order, watch=(), extra=None):
         if not node.parents or id(node) not in variable:
             continue
         upstream = "d_" + variable[id(node)]
+        expansion, operands = _operand_names(node, expression)
         for index, parent in enumerate(node.parents):
             if id(parent) not in variable:
                 continue  # a constant: its gradient is not asked for
-            term = _term(node, index, upstream, expression, extra)
+            term = _term(expansion, operands, index, upstream, extra)
             target = "d_" + variable[id(parent)]
             if target in assigned:
                 backward.append(f"{target} += {term}")
@@ -323,59 +299,45 @@ def _generate(root, inputs, order, watch=(), extra=None):
 
 
 def _operand_names(node, expression):
-    """{a, b, n, out: source text} for a node of a unary or binary op."""
-    info = op_info(node.op)
-    names = dict(zip("ab", (expression[id(p)] for p in node.parents)))
-    if info.parameter:
-        names["n"] = _literal(exponent_of(node.op))
+    """{operand name: source text} for the node's parents, its parameter and out."""
+    expansion = expand(node.op, len(node.parents))
+    names = {operand: expression[id(p)] for operand, p in zip(expansion.operands, node.parents)}
+    for parameter, value in expansion.bindings.items():
+        names[parameter] = literal(value)
     if id(node) in expression:
         names["out"] = expression[id(node)]
-    return names
+    return expansion, names
 
 
 def _forward(node, expression, extra):
     """Source for node's value from its parents' expressions, by the table's formula.
 
-    The n-ary sums are written with fsum, the exactly rounded sum the engine uses, so
-    the compiled numbers equal the engine's; a flat call also keeps a sum of thousands
-    of terms within what Python's compiler can nest.
+    The n-ary sums' fsum is math.fsum, the exactly rounded sum the engine uses, so the
+    compiled numbers equal the engine's; its flat call also keeps a sum of thousands of
+    terms within what Python's compiler can nest.
     """
-    info = op_info(node.op)
-    parents = [expression[id(p)] for p in node.parents]
-    if info.name == "wsum":  # sum(w_i * x_i) + b
-        k = (len(parents) - 1) // 2
-        products = [f"{w} * {x}" for w, x in zip(parents[:k], parents[k:2 * k])]
-        return f"fsum(({', '.join(products)},)) + {parents[-1]}"
-    if info.name == "sum":  # a_1 + a_2 + ... + a_k
-        return f"fsum(({', '.join(parents)},))"
-    names = _operand_names(node, expression)
-    if not isinstance(info.forward, str):
-        args = [names[k] for k in ("a", "b", "n")[:info.arity] if k in names]
-        return f"{_user_function(info.forward, extra)}({', '.join(args)})"
-    return python_source(info.forward, names)
+    expansion, names = _operand_names(node, expression)
+    if not isinstance(expansion.forward, str):
+        args = [names[k] for k in expansion.operands + tuple(expansion.bindings)]
+        return f"{_user_function(expansion.forward, extra)}({', '.join(args)})"
+    return python_source(expansion.forward, names)
 
 
-def _term(node, index, upstream, expression, extra):
+def _term(expansion, names, index, upstream, extra):
     """d_node * (d node / d parents[index]) as source, by the table's local formula:
-    the same expression the engine's method evaluates, so the numbers are the same."""
-    info = op_info(node.op)
-    parents = node.parents
-    if info.name == "wsum":
-        partner = _ops.wsum_partner(index, len(parents))
-        local = "1" if partner < 0 else expression[id(parents[partner])]
-    elif info.name == "sum":
-        local = "1"
-    else:
-        formula = info.derivatives[index]
-        names = _operand_names(node, expression)
-        if isinstance(formula, str):
-            if formula in ("1", "-1"):
-                local = formula
-            else:
-                local = python_source(formula, names)
+    the same expression the engine's method evaluates, so the numbers are the same.
+    `names`: the node's _operand_names."""
+    formula = expansion.derivatives[index]
+    if isinstance(formula, str):
+        if formula in ("1", "-1"):
+            local = formula
+        elif formula in names:  # an operand itself (a weighted sum's x_3): no template
+            local = names[formula]
         else:
-            args = [names[k] for k in ("a", "b")[:info.arity]] + [names["out"]]
-            local = f"{_user_function(formula, extra)}({', '.join(args)})"
+            local = python_source(formula, names)
+    else:
+        args = [names[k] for k in expansion.operands] + [names["out"]]
+        local = f"{_user_function(formula, extra)}({', '.join(args)})"
     if local == "1":
         return upstream
     if local == "-1":

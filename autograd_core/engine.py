@@ -1,4 +1,4 @@
-"""The whole engine: a `Value` node, its operations, and `backward()`.
+"""The engine: a `Value` node and `backward()`, the chain rule applied in one loop.
 
 A Value remembers which Values it was computed from (`parents`) and, computed right
 then in the forward pass, how much it changes when each of them changes
@@ -11,7 +11,7 @@ multiplication the declaration is
 
     Op("*", forward="a * b", derivatives={"a": "b", "b": "a"}, method="__mul__")
 
-and the method the engine runs is written from it (see `_method_source` below):
+and the method the engine runs is written from it (methods.py writes it):
 
     def __mul__(self, other):
         a, b = self.data, other.data
@@ -22,8 +22,8 @@ and the method the engine runs is written from it (see `_method_source` below):
 
 plus the checks that make bad math an error naming the operation. After `backward()`
 come the details: how a node stores its parents (slots, not tuples: a graph of a
-million nodes fits in about 112 MB), constants, the checks, the n-ary sums and the
-graph walk.
+million nodes fits in about 112 MB), constants, the graph walk, the checks on numbers
+coming in and the n-ary sums (weighted_sum, value_sum), which are written by hand.
 """
 
 from __future__ import annotations
@@ -33,14 +33,12 @@ import math
 import numbers
 import operator
 
-from . import ops as _ops
-from .ops import OPS, Op, op_info
+from .ops import OPS
 from .steps import ChainRule, NonFiniteGradientError
 
 __all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc",
-           "declare", "maximum", "minimum", "NonFiniteGradientError"]
-
-_INF, _NAN = math.inf, math.nan
+           "NonFiniteGradientError", "overflow_error", "as_operand", "as_constant", "MANY",
+           "SUM", "NARY_FUNCTIONS"]
 
 
 class Value:
@@ -194,7 +192,7 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{op_name}{label}{constant})"
 
     # The operations (__add__, __mul__, log, ...) are written from their declarations
-    # by _install below. The reflected forms keep the operands in the order written.
+    # by methods.py. The reflected forms keep the operands in the order written.
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
@@ -447,14 +445,14 @@ def _constant_leaf(x):
     return leaf
 
 
-def _constant(x, op_name):
+def as_constant(x, op_name):
     """A plain number used in an operation, as a constant leaf (errors name the op)."""
     if isinstance(x, Value):
         return x
-    return _constant_leaf(_operand(x, op_name))
+    return _constant_leaf(as_operand(x, op_name))
 
 
-def _operand(x, op_name):
+def as_operand(x, op_name):
     """An operand as the ops keep it: a Value as it is, a number as its checked float."""
     if isinstance(x, Value):
         return x
@@ -464,12 +462,7 @@ def _operand(x, op_name):
     return _check_data(x, f"{op_name} operand")
 
 
-# ---------------------------------------------------------- operations from the table
-# For each declared op, the method's source is written from its formula text (with
-# ops.python_source, which compile() uses too) and run once here.
-
-_FAILURES = (ArithmeticError, ValueError)
-
+# ------------------------------------------------------- overflow, named by the op
 
 def _shown(*numbers_):
     shown = ", ".join(repr(x) for x in numbers_[:4])
@@ -478,14 +471,9 @@ def _shown(*numbers_):
     return shown
 
 
-def _domain_error(info, check, a=None, b=None, n=None):
-    message = check.message.format(a=repr(a), b=repr(b), n=_ops._number_text(n)
-                                   if n is not None else None)
-    return check.error(f"{info.name if not info.parameter else '**'}: {message}")
-
-
-def _overflow(info, operands, error=None):
-    name = "**" if info.parameter else info.name
+def overflow_error(info, operands, error=None):
+    """The error for an op whose result overflowed (or whose function failed)."""
+    name = info.prefix
     if info.overflow_hint and len(operands) == 1:
         return OverflowError(f"{name}: {name}({operands[0]!r}) is too large for a float "
                              f"({info.overflow_hint})")
@@ -493,204 +481,6 @@ def _overflow(info, operands, error=None):
         return ValueError(f"{name}: not defined at {_shown(*operands)} ({error})")
     return OverflowError(f"{name}: the result of {name} on {_shown(*operands)} is too "
                          "large for a float")
-
-
-def _derivative_overflow(info, index, operands):
-    name = "**" if info.parameter else info.name
-    operand = info.operands[index]
-    formula = info.derivatives[index]
-    formula = formula if isinstance(formula, str) else f"d{name}/d{operand}"
-    values = ", ".join(f"{k}={v!r}" for k, v in zip(info.operands + ("n",), operands))
-    return OverflowError(f"{name}: its derivative d out/d{operand} = {formula} at {values} "
-                         "is too large for a float; keep the inputs away from where it "
-                         "blows up")
-
-
-def _formula_call(info, which, operands):
-    """Source calling a user's Python function instead of formula text."""
-    return f"_fn_{which}({', '.join(operands)})"
-
-
-def _plain(text) -> bool:
-    """A derivative that is an operand, the result or a number: nothing can fail."""
-    if not isinstance(text, str):
-        return False
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return text in ("a", "b", "out", "-a", "-b", "-out")
-
-
-def _method_source(info: Op, reflected=False) -> str:
-    """The Python source of the engine's method for one declared operation.
-
-    `reflected`: the method Python calls for `number <op> value` (__radd__, ...), with
-    the operands swapped back into the order written.
-    """
-    binary = info.arity == 2
-    names = ("a", "b")[:info.arity] + (("n",) if info.parameter else ())
-    lines = [f"def method(self{', other' if binary else ''}{', n' if info.parameter else ''}):"]
-    if binary:
-        # The operand that may be a plain number: kept as its float (a constant, no
-        # node of its own); a Value keeps its node.
-        this, that = ("b", "a") if reflected else ("a", "b")
-        left, right = ("other", "self") if reflected else ("self", "other")
-        lines += [f"    {this} = self.data",
-                  f"    grad_{this} = type(self) is not Constant",
-                  "    if type(other) is Value:",
-                  f"        {that} = other.data",
-                  f"        grad_{that} = True",
-                  "    elif type(other) is float and other - other == 0.0:",
-                  f"        {that} = other",
-                  f"        grad_{that} = False",
-                  "    else:",
-                  "        other = _operand(other, OP_NAME)",
-                  f"        {that}, grad_{that} = ((other, False) if type(other) is float",
-                  f"                         else (other.data, other.requires_grad))"]
-    else:
-        left, right = "self", "None"
-        lines.append("    a = self.data")
-        lines.append("    grad_a = type(self) is not Constant")
-    args = ", ".join(f"{k}={k}" for k in names)
-    for i, check in enumerate(info.checks):
-        lines.append(f"    if {_ops.python_source(check.condition)}:")
-        lines.append(f"        raise _domain_error(INFO, INFO.checks[{i}], {args})")
-    forward = (_ops.python_source(info.forward) if isinstance(info.forward, str)
-               else _formula_call(info, "forward", names))
-    if info.finite:  # declared never to overflow: no checks to pay for
-        lines.append(f"    out = {forward}")
-    else:
-        lines += ["    try:", f"        out = {forward}",
-                  "    except _FAILURES as error:",
-                  f"        raise _overflow(INFO, ({', '.join(names)},), error) from None",
-                  "    if out - out != 0.0:",
-                  f"        raise _overflow(INFO, ({', '.join(names)},))"]
-    for i, operand in enumerate(info.operands):
-        text = info.derivatives[i]
-        formula = (_ops.python_source(text) if isinstance(text, str)
-                   else _formula_call(info, f"d{i}", names + ("out",)))
-        if info.finite or _plain(text):  # an operand, out or a number: always finite
-            lines.append(f"    d_{operand} = {formula}")
-            continue
-        lines.append(f"    if grad_{operand}:")
-        for j, check in enumerate(info.derivative_checks.get(operand, ())):
-            lines.append(f"        if {_ops.python_source(check.condition)}:")
-            lines.append(f"            raise _domain_error(INFO, "
-                         f"INFO.derivative_checks[{operand!r}][{j}], {args})")
-        lines += ["        try:", f"            d_{operand} = {formula}",
-                  "        except _FAILURES:", f"            d_{operand} = _INF",
-                  f"        if d_{operand} - d_{operand} != 0.0:",
-                  f"            raise _derivative_overflow(INFO, {i}, ({', '.join(names)},))",
-                  "    else:  # a constant: its derivative is shown, never needed",
-                  "        try:", f"            d_{operand} = {formula}",
-                  "        except _FAILURES:", f"            d_{operand} = _NAN"]
-    op_name = "OP_NAME + _ops._number_text(n)" if info.parameter else "OP_NAME"
-    needs_grad = "grad_a or grad_b" if binary else "grad_a"
-    lines += [f"    if {needs_grad}:",
-              "        node = _new(Value)",
-              "        node.grad = 0.0",
-              "    else:",
-              "        node = _new(Constant)",
-              "    node.data = out",
-              f"    node._a = {left}",
-              "    node._da = d_a",
-              f"    node._b = {right}",
-              f"    node._db = {'d_b' if binary else 'None'}",
-              f"    node._op_label = {op_name}",
-              "    return node"]
-    return "\n".join(lines) + "\n"
-
-
-def _install(info: Op):
-    """Write the op's methods from its declaration and attach them to Value."""
-    if info.nary:
-        return None
-    namespace = dict(_ops.FLOAT_FUNCTIONS, Value=Value, Constant=Constant, _new=_new,
-                     _operand=_operand,
-                     _FAILURES=_FAILURES, _INF=_INF, _NAN=_NAN, _ops=_ops, int=int,
-                     _domain_error=_domain_error, _overflow=_overflow,
-                     _derivative_overflow=_derivative_overflow, INFO=info,
-                     OP_NAME="**" if info.parameter else info.name)
-    if not isinstance(info.forward, str):
-        namespace["_fn_forward"] = info.forward
-    for i, text in enumerate(info.derivatives):
-        if not isinstance(text, str):
-            namespace[f"_fn_d{i}"] = text
-
-    def make(reflected):
-        exec(compile(_method_source(info, reflected), f"<operation {info.name}>", "exec"),
-             namespace)
-        return namespace["method"]
-
-    method = make(False)
-    method.__name__ = method.__qualname__ = info.method or info.name
-    method.__doc__ = info.doc
-    if info.parameter:
-        setattr(Value, "_pow_constant", method)
-    elif info.method:
-        setattr(Value, info.method, method)
-    if info.reflected:
-        reflected = make(True)
-        reflected.__name__ = reflected.__qualname__ = info.reflected
-        reflected.__doc__ = info.doc
-        setattr(Value, info.reflected, reflected)
-    return method
-
-
-def _apply_function(method, name):
-    def apply(*operands):
-        first = operands[0] if isinstance(operands[0], Value) else _constant(operands[0], name)
-        return method(first, *operands[1:])
-    return apply
-
-
-def declare(name, forward, derivatives, symbol=None, function=None, method=None,
-            checks=(), derivative_checks=None, doc=""):
-    """Declare a new operation; returns a function that applies it to Values or numbers.
-
-        softsign = declare("softsign", forward="a / (1 + abs(a))",
-                           derivatives={"a": "1 / (1 + abs(a)) ** 2"})
-        y = softsign(x)
-
-    forward and each derivative are formula text over a (and b), out and the vocabulary
-    in ops.py (exp, log, sin, cos, tanh, sqrt, abs, sigmoid, softplus, where), or plain
-    Python functions of the operands' floats (derivatives also get `out` last); with
-    text, the op also works in compile(), in grad(create_graph=True) and in SymPy.
-    It then works everywhere a built-in op does: backward, gradcheck, trace, pictures,
-    step-through, compile. `function` names it in expressions (`chainrule grad`);
-    `method` also attaches it to Value (`x.softsign()`).
-    """
-    if not isinstance(derivatives, dict):
-        if callable(derivatives) or isinstance(derivatives, str):
-            derivatives = [derivatives]
-        derivatives = dict(zip("ab", derivatives))
-    if method and hasattr(Value, method):
-        raise ValueError(f"Value already has a method called {method!r}")
-    info = _ops.register(Op(name, forward, derivatives, symbol=symbol, function=function,
-                            method=method, checks=checks, derivative_checks=derivative_checks,
-                            doc=doc or f"declared by the user: out = {forward}", user=True))
-    method = _METHODS[name] = _install(info)
-    return _apply_function(method, name)
-
-
-def undeclare(name):
-    """Remove a user's declaration (and its Value method): mostly for tests."""
-    info = _ops.unregister(name)
-    _METHODS.pop(name, None)
-    if info.method and info.user and info.method in Value.__dict__:
-        delattr(Value, info.method)
-    return info
-
-
-_METHODS = {info.name: _install(info) for info in list(OPS.values())}
-# `abs` is declared as __abs__ so that Python's abs(x) works; x.abs() is the same method,
-# spelled like x.sin() and x.sqrt() (the API names both).
-Value.abs = Value.__abs__
-maximum = _apply_function(_METHODS["maximum"], "maximum")
-minimum = _apply_function(_METHODS["minimum"], "minimum")
-maximum.__doc__ = "maximum(a, b): the larger, as a node; at a tie each side gets half."
-minimum.__doc__ = "minimum(a, b): the smaller, as a node; at a tie each side gets half."
 
 
 # ------------------------------------------------------------------ the n-ary sums
@@ -706,21 +496,21 @@ def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
     `label` labels the node.
     """
     if not checked:
-        weights = tuple(w if type(w) is Value else _constant(w, "wsum") for w in weights)
-        inputs = tuple(x if type(x) is Value else _constant(x, "wsum") for x in inputs)
+        weights = tuple(w if type(w) is Value else as_constant(w, "wsum") for w in weights)
+        inputs = tuple(x if type(x) is Value else as_constant(x, "wsum") for x in inputs)
         if len(weights) != len(inputs):
             raise ValueError(f"wsum: {len(weights)} weights but {len(inputs)} inputs; "
                              "give one weight per input")
         if type(bias) is not Value:
-            bias = _constant(bias, "wsum")
+            bias = as_constant(bias, "wsum")
     ws = [w.data for w in weights]
     xs = [x.data for x in inputs]
     try:
         out = math.fsum(map(float.__mul__, ws, xs)) + bias.data
     except OverflowError:  # fsum's own message does not say which operation
-        raise _overflow(OPS["wsum"], ws + xs) from None
+        raise overflow_error(OPS["wsum"], ws + xs) from None
     if out - out != 0.0:
-        raise _overflow(OPS["wsum"], ws + xs)
+        raise overflow_error(OPS["wsum"], ws + xs)
     parents = weights + inputs + (bias,)
     needs_grad = type(bias) is not Constant or any(p.requires_grad for p in parents)
     return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad, label)
@@ -728,17 +518,23 @@ def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
 
 def value_sum(terms):
     """The sum of many Values (or numbers) as one node, each local derivative 1."""
-    parents = tuple(t if type(t) is Value else _constant(t, "sum") for t in terms)
+    parents = tuple(t if type(t) is Value else as_constant(t, "sum") for t in terms)
     if not parents:
         raise ValueError("sum: needs at least one term")
     try:
         out = math.fsum(p.data for p in parents)
     except OverflowError:
-        raise _overflow(OPS["sum"], [p.data for p in parents]) from None
+        raise overflow_error(OPS["sum"], [p.data for p in parents]) from None
     if out - out != 0.0:
-        raise _overflow(OPS["sum"], [p.data for p in parents])
+        raise overflow_error(OPS["sum"], [p.data for p in parents])
     needs_grad = any(p.requires_grad for p in parents)
-    return _node(out, parents, (1.0,) * len(parents), "sum", needs_grad)
+    return _node(out, parents, (1.0,) * len(parents), SUM, needs_grad)
+
+
+# The op strings the n-ary sums store, and the function computing each: methods.py
+# applies a node's op again through these (the table's rows say what they compute).
+SUM = "sum"
+NARY_FUNCTIONS = {"wsum": weighted_sum, SUM: value_sum}
 
 
 class paused_gc:

@@ -14,11 +14,12 @@ forward mode one per input.
 
 from __future__ import annotations
 
-from . import ops as _ops
-from .engine import (Constant, Value, _order, _check_data, _describe, _node,
-                     topological_order)
+import ast
+
+from .engine import SUM, Value, _order, _check_data, _describe, _node, topological_order
+from .ops import expand, is_operand, python_source
 from .steps import chain_rule, describe_node, non_finite_error, NonFiniteGradientError
-from .ops import op_info
+from .vocabulary import backend
 
 __all__ = ["grad", "hessian", "jacobian", "forward_grad", "OpCount"]
 
@@ -81,55 +82,35 @@ def _multiply_adds(root, order):
 
 # ----------------------------------------------------------- derivatives as Values
 
-_FUNCTIONS_CACHE = [None, None]  # (the table's declarations, their Value functions)
-
-
-def _value_functions():
-    """The vocabulary over Values: each declared function applied by the engine."""
-    key = tuple(map(id, _ops.OPS.values()))
-    if _FUNCTIONS_CACHE[0] == key:
-        return _FUNCTIONS_CACHE[1]
-    functions = {}
-    for info in _ops.OPS.values():
-        if info.function and info.method:
-            functions[info.function] = getattr(Value, info.method)
-    from .engine import _METHODS, _apply_function
-    for name in ("maximum", "minimum"):
-        functions[name] = _apply_function(_METHODS[name], name)
-    functions["abs"] = abs
-    _FUNCTIONS_CACHE[:] = [key, functions]
-    return functions
-
-
-_VALUE_CODE = {}
+_VALUE_CODE = {}  # formula text -> (the operands it names, its code over Values)
 
 
 def _local_as_value(node, index):
     """d node / d parents[index] as a Value (or a plain number when it is constant),
-    from the op table's formula evaluated over the parents' Values."""
-    info = op_info(node.op)
+    from the node's formula (ops.expand) evaluated over the parents' Values."""
+    expansion = expand(node.op, len(node.parents))
     parents = node.parents
-    if info.name == "wsum":
-        partner = _ops.wsum_partner(index, len(parents))
-        return 1.0 if partner < 0 else parents[partner]
-    if info.name == "sum":
-        return 1.0
-    formula = info.derivatives[index]
-    names = dict(zip(("a", "b"), parents))
+    formula = expansion.derivatives[index]
     if not isinstance(formula, str):  # a user's Python function: call it with Values
         return formula(*parents, node)
-    key = (info.name, index)
-    code = _VALUE_CODE.get(key)
-    if code is None or code[0] is not formula:
+    code = _VALUE_CODE.get(formula)
+    if code is None:
         # Conditions in where() compare the numbers (_a is a's float): `a == 0` on two
         # Values would compare identities.
-        source = _ops.python_source(formula, condition_names={"a": "_a", "b": "_b",
-                                                              "out": "_out"})
-        code = _VALUE_CODE[key] = (formula, compile(source, f"<d {info.name}>", "eval"))
-    namespace = dict(_value_functions(), out=node, _out=node.data, **names)
-    namespace.update({"_" + k: v.data for k, v in names.items()})
-    if info.parameter:
-        namespace["n"] = _ops.exponent_of(node.op)
+        operands = sorted({name.id for name in ast.walk(ast.parse(formula, mode="eval"))
+                           if isinstance(name, ast.Name) and is_operand(name.id)})
+        source = python_source(formula, condition_names={k: "_" + k for k in operands})
+        code = _VALUE_CODE[formula] = (operands, compile(source, f"<d {formula}>", "eval"))
+    namespace = backend("values")  # a fresh dict
+    for name in code[0]:
+        if name == "out":
+            value = node
+        elif name in expansion.bindings:
+            value = expansion.bindings[name]
+        else:
+            value = parents[expansion.index_of[name]]
+        namespace[name] = value
+        namespace["_" + name] = value.data if isinstance(value, Value) else value
     return eval(code[1], {"__builtins__": {}}, namespace)  # noqa: S307 - our own text
 
 
@@ -197,7 +178,7 @@ def forward_grad(outputs, wrt, count=None):
     for i, out in enumerate(outputs):
         if not isinstance(out, Value):
             raise TypeError(f"forward_grad: output {i} must be a Value, got {_describe(out)}")
-    top = _node(0.0, tuple(outputs), (1.0,) * len(outputs), "sum")  # to walk them all at once
+    top = _node(0.0, tuple(outputs), (1.0,) * len(outputs), SUM)  # to walk them all at once
     order = topological_order(top)[:-1]
     tangent = {wrt: 1.0} if wrt.requires_grad else {}
     if count is not None:

@@ -17,12 +17,11 @@ import keyword
 import re
 
 from .numbers import format_number
-from .ops import op_info
+from .ops import expand, number_text, rename
 
 __all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number", "identifiers"]
 
 ROOT_NAME = "L"
-_OPERAND = re.compile(r"\b(out|a|b|n)\b")
 
 
 def short_number(x: float) -> str:
@@ -77,25 +76,17 @@ def node_names(order, root=None, number=short_number) -> dict:
 
 def definition(node, names) -> str:
     """What the result `node` is, in its operands' names: 'w * x', 'sigmoid(n2)'."""
-    info = op_info(node.op)
+    expansion = expand(node.op, len(node.parents))
+    info = expansion.op
     parents = node.parents
-    if info.name == "wsum":
-        k = (len(parents) - 1) // 2
-        terms = [f"{names[parents[i]]}*{names[parents[k + i]]}"
-                 for i in range(k)]
-        return " + ".join(terms + [names[parents[-1]]])
-    if info.name == "sum":
-        return " + ".join(names[p] for p in parents)
-    if info.name == "**n":
-        return f"{names[parents[0]]} ** {node.op[2:]}"
-    if getattr(info, "function", None) or not isinstance(info.forward, str):
+    if info.function or not isinstance(expansion.forward, str):
         # A named function reads best as its call: maximum(w, x), sigmoid(n2).
-        call = getattr(info, "function", None) or info.name
+        call = info.function or info.name
         return f"{call}({', '.join(names[p] for p in parents)})"
-    fields = {"a": names[parents[0]], "out": names[node]}
-    if len(parents) > 1:
-        fields["b"] = names[parents[1]]
-    return _OPERAND.sub(lambda m: fields.get(m.group(1), m.group(1)), info.forward)
+    fields = {operand: names[p] for operand, p in zip(expansion.operands, parents)}
+    fields["out"] = names[node]
+    fields.update((k, number_text(v)) for k, v in expansion.bindings.items())
+    return rename(expansion.forward, fields, display=True)
 
 
 def legend(order, names) -> list:

@@ -6,36 +6,51 @@ short formulas over the operands:
     Op("*", forward="a * b", derivatives={"a": "b", "b": "a"}, method="__mul__")
 
 reads "out = a*b, d out/da = b, d out/db = a". Everything else follows from that text:
-the engine writes `Value.__mul__` from it (engine.py), `compile()` writes the same
+the engine writes `Value.__mul__` from it (methods.py), `compile()` writes the same
 expressions into its generated code (so compiled and eager numbers agree bit for bit),
 `grad(..., create_graph=True)` evaluates the derivative formulas over Values, the step
 text and picture labels quote them, the expression parser takes its function names and
 constants from here, and the docs print this table (`python -m autograd_core`).
 
-The formulas are Python expressions over a small vocabulary, so that any backend can
-evaluate them by supplying its own meaning for each name (`evaluate(text, namespace)`):
+Every reader asks `expand(node.op, len(node.parents))` for a node's formulas: the
+forward formula and one derivative per parent, in that node's operand names, with the
+parameter (the n of `**3`) read from the op string. The n-ary rows are formulas too: an
+operand with the index i (`w_i`, `x_i`, `a_i`) is repeated, its count following from the
+node's number of parents, and `fsum(...)` is the exactly rounded sum over i, a helper
+of the vocabulary (as PyTorch's derivatives.yaml names a helper where text cannot say it).
+
+It is one module of some 600 lines because the rows, the expansion of a row for one node
+and the reading of a row's text (checking it, writing it as Python, renaming its
+operands for display) are one fact: what each operation computes.
+
+The formulas are Python expressions over a small vocabulary (vocabulary.py), so that
+any backend can evaluate them by supplying its own meaning for each name
+(`evaluate(text, namespace)`):
     a, b      the operands (b: the second operand)
     out       the result
-    n         a constant exponent (the op `**n`)
-    w_i, x_i  weight i and input i of a weighted sum (the op `wsum`)
-    exp log sin cos tanh sqrt abs sigmoid softplus   functions of one argument
+    n         a constant parameter read from the op string (the exponent of `**n`)
+    w_i, x_i  operands repeated with an index i (weight i and input i of `wsum`)
+    exp log sin cos tanh sqrt abs sigmoid softplus relu   functions of one argument
     where(cond, x, y)   x where cond holds, else y (cond uses < <= > >= ==)
-Backends: plain floats (`FLOAT_FUNCTIONS`), Values (for derivatives of derivatives),
-numpy arrays (the batch compiler), SymPy symbols (checking a student's formula).
+    fsum(t_i)  the exactly rounded sum of the terms t_i over every i
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import math
+import re
 
-__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FLOAT_FUNCTIONS", "op_info",
-           "local_formula", "expression_functions", "evaluate", "python_source",
-           "register", "unregister", "as_markdown", "sigmoid", "relu", "softplus"]
+__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER", "op_info",
+           "Expansion", "expand", "is_operand", "local_formula", "expression_functions", "evaluate",
+           "python_source", "rename", "number_text", "register", "unregister",
+           "as_markdown", "sigmoid", "relu", "softplus"]
 
 
 # ----------------------------------------------------- numerically stable float helpers
+# (what sigmoid and softplus mean over floats; vocabulary.py maps every name to them)
 
 def sigmoid(x: float) -> float:
     """1 / (1 + e^-x) without overflow: exp is only ever taken of a non-positive number."""
@@ -54,15 +69,21 @@ def softplus(x: float) -> float:
     return (x if x > 0.0 else 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-# The meaning of the vocabulary over plain floats (eager engine and compile()). `where`
-# is not here: Python code gets it as `x if cond else y`, which evaluates one branch.
-FLOAT_FUNCTIONS = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos,
-                   "tanh": math.tanh, "sqrt": math.sqrt, "abs": abs, "sigmoid": sigmoid,
-                   "softplus": softplus, "relu": relu}
-VOCABULARY = ("a", "b", "out", "n", "where") + tuple(FLOAT_FUNCTIONS)
+# The names a formula may call; what each means per backend is vocabulary.py's.
+FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sigmoid", "softplus", "relu")
+SUM_HELPER = "fsum"  # fsum(t_i): the exactly rounded sum of the terms t_i over every i
+VOCABULARY = ("a", "b", "out", "n", "where", SUM_HELPER) + FUNCTIONS
 
 # Named constants an expression may use (`chainrule grad "sin(pi*x)"`).
 CONSTANTS = {"pi": math.pi, "e": math.e}
+
+# a, b, out, the parameter n, and an indexed operand: w_i in the table, w_3 in a node
+_OPERAND = re.compile(r"\b(?:[a-z]_(?:i|[1-9][0-9]*)|out|a|b|n)\b")
+
+
+def is_operand(name: str) -> bool:
+    """Whether a name in a formula stands for an operand (not for a function)."""
+    return _OPERAND.fullmatch(name) is not None
 
 
 class Check:
@@ -83,10 +104,13 @@ class Check:
 class Op:
     """One row of the table: one operation, declared once.
 
-    name         the `.op` string stored on result nodes ("**n" nodes store "**2", ...)
+    name         the row's name; the `.op` string stored on result nodes, except for a
+                 row with a parameter, whose nodes store it filled in ("**n": "**2")
     forward      formula text for out (or a Python function of the operands' floats)
-    derivatives  one formula per operand, in operand order: d out / d operand
+    derivatives  one formula per operand, in operand order: d out / d operand; an
+                 operand named with the index i (w_i) stands for as many as a node has
     symbol       how the op node is drawn
+    stem         how generated code names an unlabelled result ("add" for "+")
     function     its name in expressions (`chainrule grad "sin(x)"`), or None
     method       the Value method it becomes ("__mul__", "log"), or None
     reflected    the reflected method for a number on the left ("__rmul__"), or None
@@ -94,18 +118,19 @@ class Op:
     derivative_checks  {operand: Checks} that apply only when that operand needs a
                  gradient (an infinite derivative nobody asks for is no error)
     parameter    "n" for an op with a constant parameter (the exponent of `**n`)
-    nary         True for the n-ary sums (wsum, sum), written by hand in engine.py
+    nary         True for the n-ary sums (wsum, sum), computed by engine.py's own functions
     finite       True when out and the derivatives are finite for every finite input
                  (sigmoid, tanh, sin, ...): the engine then skips its overflow checks
+    apply        the engine's function applying it to Values or numbers (set by methods.py)
     """
 
-    __slots__ = ("name", "symbol", "forward", "derivatives", "operands", "doc", "function",
-                 "method", "reflected", "checks", "derivative_checks", "parameter", "nary",
-                 "overflow_hint", "user", "finite")
+    __slots__ = ("name", "symbol", "stem", "forward", "derivatives", "operands", "doc",
+                 "function", "method", "reflected", "checks", "derivative_checks",
+                 "parameter", "nary", "overflow_hint", "user", "finite", "apply")
 
     def __init__(self, name, forward, derivatives, symbol=None, function=None, method=None,
                  reflected=None, checks=(), derivative_checks=None, parameter=None,
-                 nary=False, doc="", overflow_hint="", user=False, finite=False):
+                 nary=False, doc="", overflow_hint="", user=False, finite=False, stem=None):
         if not isinstance(name, str) or not name:
             raise TypeError(f"an operation needs a name (a non-empty str), got {name!r}")
         if not isinstance(derivatives, dict) or not derivatives:
@@ -116,6 +141,7 @@ class Op:
         self.derivatives = tuple(derivatives.values())
         self.operands = tuple(derivatives)
         self.symbol = symbol or name
+        self.stem = stem or name
         self.function = function
         self.method = method
         self.reflected = reflected
@@ -127,17 +153,26 @@ class Op:
         self.overflow_hint = overflow_hint
         self.user = user
         self.finite = finite
-        if not nary:
-            for operand in self.operands:
-                if operand not in ("a", "b"):
-                    raise ValueError(f"{name}: operands are called a (and b), got {operand!r}")
-            for text in (forward,) + self.derivatives:
-                if isinstance(text, str):
-                    _check_formula(name, text)  # fails here, when declared, not when used
+        self.apply = None
+        allowed = {"a", "b"} if not nary else None
+        for operand in self.operands:
+            if allowed is not None and operand not in allowed or not is_operand(operand):
+                raise ValueError(f"{name}: operands are called a (and b), got {operand!r}")
+        if parameter is not None and not name.endswith(parameter):
+            raise ValueError(f"{name}: the parameter {parameter!r} ends the name, as in **n")
+        for text in (forward,) + self.derivatives:
+            if isinstance(text, str):
+                _check_formula(name, text)  # fails here, when declared, not when used
 
     @property
     def arity(self):
         return len(self.operands)
+
+    @property
+    def prefix(self):
+        """What a node's op string holds before the parameter's value ("**" of "**2"),
+        and the op's name in error messages."""
+        return self.name[:-len(self.parameter)] if self.parameter else self.name
 
     def __repr__(self):
         return f"Op({self.name!r}: out = {self.forward})"
@@ -147,7 +182,7 @@ OPS: dict = {}
 
 
 def register(info: Op) -> Op:
-    """Add a declaration to the table (engine.declare also installs its method)."""
+    """Add a declaration to the table (methods.declare also installs its method)."""
     if info.name in OPS:
         raise ValueError(f"an operation called {info.name!r} is already declared")
     if info.function and info.function in expression_functions():
@@ -165,14 +200,19 @@ def op_info(op_name: str) -> Op:
     """The table row for a node's `.op` string (`**3` is the row `**n`)."""
     if op_name in OPS:
         return OPS[op_name]
-    if op_name.startswith("**") and "**n" in OPS:
-        return OPS["**n"]
+    for info in OPS.values():
+        if info.parameter and op_name.startswith(info.prefix):
+            try:
+                float(op_name[len(info.prefix):])
+            except ValueError:
+                continue
+            return info
     raise KeyError(f"unknown operation {op_name!r}; known: {', '.join(OPS)}")
 
 
-def exponent_of(op_name: str) -> float:
-    """The constant exponent n stored in a `**n` node's op string ("**2" -> 2.0)."""
-    return float(op_name[2:])
+def number_text(x: float) -> str:
+    """A parameter's value as op strings and formulas write it: 2, not 2.0."""
+    return repr(int(x)) if x == int(x) and abs(x) < 1e15 else repr(x)
 
 
 def expression_functions() -> dict:
@@ -180,47 +220,143 @@ def expression_functions() -> dict:
     return {info.function: info for info in OPS.values() if info.function}
 
 
-def local_formula(op_name: str, index: int, arity: int) -> tuple:
-    """(operand name, formula) for d out / d parents[index] of a node with that op.
+# ------------------------------------------------------------ one node's formulas
 
-    For `**n` the exponent is substituted; for the n-ary `wsum` the operand index i is.
-    The wsum parent layout (w_1..w_k, x_1..x_k, b) is worked out here and only here.
+class Expansion:
+    """One node's op written out for its number of parents (see `expand`).
+
+    op           the table row
+    operands     the operand name of each parent, in order: ("a", "b"), or
+                 ("w_1", "w_2", "x_1", "x_2", "b") for a wsum of two inputs
+    forward      the forward formula in those names (or the user's Python function)
+    derivatives  d out / d parents[i] for each parent, in those names (or functions)
+    bindings     {parameter: its value} read from the op string ({"n": 2.0} for "**2")
+    symbol       how the node's op is drawn ("**2" for a parameter, else the row's)
     """
+
+    __slots__ = ("op", "operands", "forward", "derivatives", "bindings", "symbol",
+                 "index_of", "_shown")
+
+    def __init__(self, op, operands, forward, derivatives, bindings, symbol):
+        self.op, self.operands, self.forward = op, operands, forward
+        self.derivatives, self.bindings, self.symbol = derivatives, bindings, symbol
+        self.index_of = {name: i for i, name in enumerate(operands)}
+        self._shown = {}
+
+    def names(self, parents) -> dict:
+        """{operand name: parent} for the parents of a node of this expansion."""
+        return dict(zip(self.operands, parents))
+
+    def grouped(self, parents) -> list:
+        """The parents as the row declares its operands: one per plain operand, a tuple
+        per indexed one (weighted_sum's (weights, inputs, bias))."""
+        groups, at = [], 0
+        count = _repeats(self.op, len(parents))
+        for operand in self.op.operands:
+            if _indexed(operand):
+                groups.append(tuple(parents[at:at + count]))
+                at += count
+            else:
+                groups.append(parents[at])
+                at += 1
+        return groups
+
+    def shown_derivative(self, index) -> str:
+        """d out / d parents[index] as shown to a reader: the parameter filled in and a
+        where() it decides replaced by its branch (2 * a ** (2 - 1) for a square)."""
+        text = self.derivatives[index]
+        if not isinstance(text, str):
+            return f"d{self.op.name}/d{self.operands[index]}"
+        if index not in self._shown:
+            self._shown[index] = rename(text, numbers=self.bindings)
+        return self._shown[index]
+
+    def shown_forward(self) -> str:
+        """The row's forward formula as shown to a reader, the parameter filled in."""
+        if not isinstance(self.op.forward, str):
+            return self.op.name
+        return rename(self.op.forward, numbers=self.bindings, display=True)
+
+
+def _indexed(operand) -> bool:
+    return operand.endswith("_i")
+
+
+def _repeats(info, arity) -> int:
+    """How many times each indexed operand stands in a node of `arity` parents."""
+    indexed = sum(map(_indexed, info.operands))
+    plain = len(info.operands) - indexed
+    if not indexed:
+        count = 0
+        ok = arity == plain
+    else:
+        count, rest = divmod(arity - plain, indexed)
+        ok = rest == 0 and count >= 1
+    if not ok:
+        raise ValueError(f"{info.name}: a node of this op cannot have {arity} parents")
+    return count
+
+
+_EXPANSIONS: dict = {}
+
+
+def expand(op_name: str, arity: int) -> Expansion:
+    """The formulas of a node with op string `op_name` and `arity` parents."""
     info = op_info(op_name)
-    if info.name == "**n":
-        return "a", _substitute(info.derivatives[0], {"n": _number_text(exponent_of(op_name))})
-    if info.name == "wsum":
-        kind, i = wsum_operand(index, arity)
-        return (f"{kind}_{i}" if kind != "b" else "b",
-                {"w": f"x_{i}", "x": f"w_{i}", "b": "1"}[kind])
-    if info.name == "sum":
-        return f"a_{index + 1}", "1"
-    formula = info.derivatives[index]
-    return info.operands[index], formula if isinstance(formula, str) else f"d{info.name}/d{info.operands[index]}"
+    key = (op_name, arity)
+    cached = _EXPANSIONS.get(key)
+    if cached is not None and cached.op is info:
+        return cached
+    count = _repeats(info, arity)
+    bindings = {}
+    symbol = info.symbol
+    if info.parameter:
+        bindings[info.parameter] = float(op_name[len(info.prefix):])
+        symbol = info.symbol + op_name[len(info.prefix):]
+    operands, derivatives = [], []
+    for operand, formula in zip(info.operands, info.derivatives):
+        if _indexed(operand):
+            stem = operand[:-2]
+            for j in range(1, count + 1):
+                operands.append(f"{stem}_{j}")
+                derivatives.append(_with_index(formula, j))
+        else:
+            operands.append(operand)
+            derivatives.append(formula)
+    forward = info.forward if not isinstance(info.forward, str) or not count \
+        else _expanded_sums(info.forward, count)
+    expansion = _EXPANSIONS[key] = Expansion(info, tuple(operands), forward,
+                                             tuple(derivatives), bindings, symbol)
+    return expansion
 
 
-def wsum_operand(index: int, arity: int) -> tuple:
-    """A wsum node's parents are (w_1..w_k, x_1..x_k, b): ("w", i), ("x", i) or ("b", 0)."""
-    k = (arity - 1) // 2
-    if index < k:
-        return "w", index + 1
-    if index < 2 * k:
-        return "x", index - k + 1
-    return "b", 0
+def _with_index(formula, j):
+    """An indexed formula for index j: x_i -> x_3."""
+    if not isinstance(formula, str):
+        return formula
+    return _OPERAND.sub(lambda m: m.group(0)[:-1] + str(j) if m.group(0).endswith("_i")
+                        else m.group(0), formula) if "_i" in formula else formula
 
 
-def wsum_partner(index: int, arity: int) -> int:
-    """The parent index whose value is d wsum / d parents[index] (-1 for the bias)."""
-    k = (arity - 1) // 2
-    if index < k:
-        return index + k
-    if index < 2 * k:
-        return index - k
-    return -1
+def _expanded_sums(text, count):
+    """fsum(t_i) -> fsum((t_1, t_2, ..., t_count)): the helper over every index."""
+
+    class Expand(ast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, ast.Name) and node.func.id == SUM_HELPER:
+                term = ast.unparse(node.args[0])
+                terms = [ast.parse(_with_index(term, j), mode="eval").body
+                         for j in range(1, count + 1)]
+                node.args = [ast.Tuple(elts=terms, ctx=ast.Load())]
+            return node
+    return ast.unparse(ast.fix_missing_locations(Expand().visit(copy.deepcopy(_tree(text)))))
 
 
-def _number_text(x: float) -> str:
-    return repr(int(x)) if x == int(x) and abs(x) < 1e15 else repr(x)
+def local_formula(op_name: str, index: int, arity: int) -> tuple:
+    """(operand name, formula as shown) for d out / d parents[index] of such a node."""
+    expansion = expand(op_name, arity)
+    return expansion.operands[index], expansion.shown_derivative(index)
 
 
 # ------------------------------------------------------------- reading the formula text
@@ -258,7 +394,7 @@ class _ToPython(ast.NodeTransformer):
         return node
 
     def visit_Name(self, node):
-        if node.id in _OPERAND_NAMES:
+        if is_operand(node.id):
             prefix = "c_" if self.in_condition else ""
             return ast.Name(id=f"__slot_{prefix}{node.id}__", ctx=ast.Load())
         return node
@@ -267,7 +403,7 @@ class _ToPython(ast.NodeTransformer):
 _FORMULA_NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.Call,
                   ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub, ast.Mult, ast.Div,
                   ast.Pow, ast.USub, ast.UAdd, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq,
-                  ast.NotEq, ast.And, ast.Or)
+                  ast.NotEq, ast.And, ast.Or, ast.Tuple)
 
 
 def _check_formula(op_name: str, text: str):
@@ -275,7 +411,7 @@ def _check_formula(op_name: str, text: str):
     vocabulary's functions, nothing else: it is written into generated code, so an
     unknown name or an attribute would otherwise fail (or run) only when first used."""
     tree = _tree(text)
-    known = ", ".join(sorted(FLOAT_FUNCTIONS)) + ", where"
+    known = ", ".join(sorted(FUNCTIONS)) + ", where"
     for node in ast.walk(tree):
         if not isinstance(node, _FORMULA_NODES):
             raise ValueError(f"{op_name}: formula {text!r} uses {type(node).__name__}; a "
@@ -291,22 +427,37 @@ def _check_formula(op_name: str, text: str):
                              f"of the functions {known}; for anything else give Python "
                              "functions instead of formula text")
         if isinstance(node, ast.Name) and node.id not in VOCABULARY and \
-                node.id not in _OPERAND_NAMES:
+                not is_operand(node.id):
             raise ValueError(f"{op_name}: formula {text!r} uses the name {node.id!r}; "
                              "the operands are a (and b) and out, the result")
     python_source(text)
 
 
+_SLOT = re.compile(r"__slot_(\w+?)__")
+
+
 @functools.lru_cache(maxsize=None)
 def _python_template(text: str) -> str:
-    import copy
-    import re
     tree = _ToPython().visit(copy.deepcopy(_tree(text)))
     source = ast.unparse(ast.fix_missing_locations(tree))
-    return re.sub(r"__slot_(\w+?)__", r"{\1}", source.replace("{", "{{").replace("}", "}}"))
+    return _SLOT.sub(r"{\1}", source.replace("{", "{{").replace("}", "}}"))
 
 
-_OPERAND_NAMES = frozenset({"a", "b", "out", "n", "w_i", "x_i"})
+class _Fill:
+    """format_map's names, read without copying them: an operand not given stays
+    itself; in a condition ({c_a}) the condition's own name, else the name outside."""
+
+    __slots__ = ("names", "condition_names")
+
+    def __init__(self, names, condition_names):
+        self.names, self.condition_names = names, condition_names
+
+    def __getitem__(self, key):
+        if key.startswith("c_"):
+            key = key[2:]
+            if key in self.condition_names:
+                return self.condition_names[key]
+        return self.names.get(key, key)
 
 
 def python_source(text: str, names=None, condition_names=None) -> str:
@@ -318,37 +469,62 @@ def python_source(text: str, names=None, condition_names=None) -> str:
     The engine's methods and compile()'s code are both written with this, which is why
     their numbers agree bit for bit.
     """
-    template = _python_template(text)
+    return _python_template(text).format_map(_Fill(names or {}, condition_names or {}))
+
+
+class _Rename(ast.NodeTransformer):
+    """Operands -> {slots}; numbers put in; a where() whose condition became a constant
+    -> the branch it picks; with display, fsum((t_1, t_2)) -> t_1 + t_2 and fsum(t_i)
+    -> sum(t_i), as a reader writes a sum."""
+
+    def __init__(self, names, numbers, display):
+        self.names, self.numbers, self.display = names, numbers, display
+
+    def visit_Name(self, node):
+        if node.id in self.numbers:
+            return ast.copy_location(
+                ast.parse(number_text(self.numbers[node.id]), mode="eval").body, node)
+        if node.id in self.names:
+            return ast.Name(id=f"__slot_{node.id}__", ctx=ast.Load())
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name):
+            return node
+        if node.func.id == "where" and len(node.args) == 3:
+            try:
+                test = eval(compile(ast.Expression(node.args[0]), "<cond>", "eval"),  # noqa: S307
+                            {"__builtins__": {}, "int": int})
+            except Exception:
+                return node
+            return node.args[1] if test else node.args[2]
+        if self.display and node.func.id == SUM_HELPER and len(node.args) == 1:
+            terms = node.args[0]
+            if isinstance(terms, ast.Tuple):
+                total = terms.elts[0]
+                for term in terms.elts[1:]:
+                    total = ast.BinOp(left=total, op=ast.Add(), right=term)
+                return total
+            node.func = ast.Name(id="sum", ctx=ast.Load())
+        return node
+
+
+def rename(text: str, names=None, numbers=None, display=False) -> str:
+    """The formula text with operands renamed: names maps an operand to any text (a
+    node's name such as L1.n1.w1 or (w*x), put in as it is); numbers maps a parameter to
+    its value, put in as a number, after which a where() it decides becomes its branch.
+    display: sums written as a reader writes them (fsum((p, q)) as p + q).
+
+    The one way the table's formulas are renamed: for the step text, the legend and the
+    local derivatives shown on the pictures.
+    """
     names = names or {}
-    condition_names = condition_names or {}
-    fill = {k: names.get(k, k) for k in _OPERAND_NAMES}
-    fill.update({"c_" + k: condition_names.get(k, fill[k]) for k in _OPERAND_NAMES})
-    return template.format_map(fill)
-
-
-def _substitute(text, names):
-    """The formula text with operand names replaced by other text (for display); a
-    where() whose condition became a constant is replaced by the branch it picks."""
-    import copy
-
-    class Rename(ast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in names:
-                return ast.copy_location(ast.parse(names[node.id], mode="eval").body, node)
-            return node
-
-        def visit_Call(self, node):
-            self.generic_visit(node)
-            if isinstance(node.func, ast.Name) and node.func.id == "where" and len(node.args) == 3:
-                try:
-                    test = eval(compile(ast.Expression(node.args[0]), "<cond>", "eval"),
-                                {"__builtins__": {}, "int": int})  # noqa: S307
-                except Exception:
-                    return node
-                return node.args[1] if test else node.args[2]
-            return node
-    tree = ast.fix_missing_locations(Rename().visit(copy.deepcopy(_tree(text))))
-    return ast.unparse(tree)
+    tree = _Rename(names, numbers or {}, display).visit(copy.deepcopy(_tree(text)))
+    source = ast.unparse(ast.fix_missing_locations(tree))
+    if not names:
+        return source
+    return _SLOT.sub(lambda m: names[m.group(1)], source)
 
 
 @functools.lru_cache(maxsize=None)
@@ -361,7 +537,7 @@ def evaluate(text: str, namespace: dict):
     (a, b, out, n) and the vocabulary (exp, log, ..., where). Nothing else is visible.
 
     E.g. evaluate(OPS["tanh"].derivatives[0], {"out": 0.5}) == 0.75, or over numpy:
-    evaluate(text, {"a": array, "exp": np.exp, "where": np.where, ...}).
+    evaluate(text, dict(vocabulary.backend("numpy"), a=array)).
     """
     return eval(_code(text), {"__builtins__": {}}, namespace)  # noqa: S307 - our own text
 
@@ -372,17 +548,18 @@ def _declare(*args, **kwargs):
     return register(Op(*args, **kwargs))
 
 
-_declare("+", "a + b", {"a": "1", "b": "1"}, method="__add__", reflected="__radd__",
+_declare("+", "a + b", {"a": "1", "b": "1"}, method="__add__", reflected="__radd__", stem="add",
          doc="sum")
-_declare("-", "a - b", {"a": "1", "b": "-1"}, method="__sub__", reflected="__rsub__",
+_declare("-", "a - b", {"a": "1", "b": "-1"}, method="__sub__", reflected="__rsub__", stem="sub",
          doc="difference")
-_declare("*", "a * b", {"a": "b", "b": "a"}, method="__mul__", reflected="__rmul__",
+_declare("*", "a * b", {"a": "b", "b": "a"}, method="__mul__", reflected="__rmul__", stem="mul",
          doc="product")
-_declare("/", "a / b", {"a": "1 / b", "b": "-out / b"}, method="__truediv__",
+_declare("/", "a / b", {"a": "1 / b", "b": "-out / b"}, method="__truediv__", stem="div",
          reflected="__rtruediv__", doc="quotient",
          checks=[Check("b == 0", ZeroDivisionError, "division by zero: {a} / {b}")])
 _declare("neg", "-a", {"a": "-1"}, symbol="-", method="__neg__", finite=True, doc="negation")
 _declare("**n", "a ** n", {"a": "where(n == 0, 0, n * a ** (n - 1))"}, symbol="**",
+         stem="pow",
          parameter="n", doc="a power with a constant exponent n (a plain number)",
          checks=[Check("a < 0 and n != int(n)", ValueError,
                        "a negative base to a non-integer power is not a real number: "
@@ -394,7 +571,7 @@ _declare("**n", "a ** n", {"a": "where(n == 0, 0, n * a ** (n - 1))"}, symbol="*
                                         "keep the base away from 0")]})
 _declare("**", "a ** b", {"a": "where(b == 0, 0, b * a ** (b - 1))",
                           "b": "where(a == 0, 0, out * log(a))"},
-         method="_pow_value", reflected="__rpow__", doc="a power whose exponent is a Value",
+         method="_pow_value", reflected="__rpow__", stem="pow", doc="a power whose exponent is a Value",
          checks=[Check("a < 0 and b != int(b)", ValueError,
                        "a negative base to a non-integer power is not a real number: "
                        "{a} ** {b}"),
@@ -443,10 +620,10 @@ _declare("minimum", "where(a <= b, a, b)",
           "b": "where(b < a, 1, where(b > a, 0, 0.5))"},
          symbol="min", function="minimum",
          finite=True, doc="the smaller of a and b; at a tie each gets half the gradient (as PyTorch)")
-_declare("wsum", "sum(w_i * x_i) + b", {"w_i": "x_i", "x_i": "w_i", "b": "1"},
-         symbol="Σwx+b", nary=True,
+_declare("wsum", "fsum(w_i * x_i) + b", {"w_i": "x_i", "x_i": "w_i", "b": "1"},
+         symbol="Σwx+b", nary=True, stem="net",
          doc="a neuron's net input: weights, inputs and bias in one node")
-_declare("sum", "a_1 + a_2 + ... + a_k", {"a_i": "1"}, symbol="Σ", nary=True,
+_declare("sum", "fsum(a_i)", {"a_i": "1"}, symbol="Σ", nary=True, stem="total",
          doc="the sum of many terms")
 
 
@@ -458,6 +635,8 @@ def as_markdown() -> str:
             continue
         derivs = ", ".join(f"d out/d{name} = {formula}"
                            for name, formula in zip(info.operands, info.derivatives))
-        rows.append(f"| `{info.name}` | `{info.forward}` | `{derivs}` | "
+        forward = rename(info.forward, display=True) if isinstance(info.forward, str) \
+            else info.forward
+        rows.append(f"| `{info.name}` | `{forward}` | `{derivs}` | "
                     f"{'`' + info.function + ('(x, y)`' if info.arity == 2 else '(x)`') if info.function else ''} |")
     return "\n".join(rows)

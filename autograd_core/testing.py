@@ -20,6 +20,7 @@ import random
 from .engine import Value, _check_data, _describe
 from .functional import grad
 from .gradcheck import call_with_inputs, compare
+from .ops import op_info, rename
 from .trace import trace_backward
 
 __all__ = ["assert_grad", "assert_derivative", "chain_rule_factors"]
@@ -75,13 +76,12 @@ def chain_rule_factors(f, at) -> list:
 
 def _in_names(step, names):
     """The step's local formula with a, b, out replaced by the nodes' names."""
-    from .ops import _substitute, op_info
     node = step.node
     if op_info(node.op).nary:
         return step.formula
     mapping = dict(zip("ab", (names[p] for p in node.parents)), out=names[node])
     try:
-        return _substitute(step.formula, mapping)
+        return rename(step.formula, mapping)
     except (SyntaxError, ValueError):
         return step.formula
 

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 
+from autograd_core import expr
 from autograd_core.numbers import exact_number, format_number
-from chainrule import expr
 from chainrule.errors import fail
 from student.check import (POINTS, CheckError, Derivative, Problem, decide_claim,
                            parse_factor)

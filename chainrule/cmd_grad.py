@@ -1,6 +1,6 @@
 """`chainrule grad`: differentiate an expression and show every chain-rule step.
 
-The expression is read by the safe parser in `chainrule.expr` (never `eval`), built as
+The expression is read by the safe parser in `autograd_core.expr` (never `eval`), built as
 a graph of Values whose leaves are labelled by the variable names, and differentiated
 step by step by `visualize.explain.narrate`, so each printed line is one
 `parent.grad += local * upstream` a student can check by hand. --formula and --paths
@@ -14,8 +14,8 @@ import contextlib
 import os
 import sys
 
+from autograd_core import expr
 from autograd_core.numbers import DIGITS
-from chainrule import expr
 from chainrule.argtypes import digits, whole_number
 from chainrule.errors import fail
 from visualize.paths import LIMIT

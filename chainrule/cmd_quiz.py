@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from chainrule import expr
+from autograd_core import expr
 from chainrule.argtypes import digits
 from chainrule.errors import fail
 

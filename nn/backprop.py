@@ -28,11 +28,11 @@ Losses (`LOSSES`, rows of the one table nn/loss_table.py), and the output rule e
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from autograd_core import Value
-from autograd_core.ops import FLOAT_FUNCTIONS, evaluate, op_info, sigmoid as _sigmoid
+from autograd_core.ops import evaluate, op_info, rename, sigmoid as _sigmoid
+from autograd_core.vocabulary import backend
 
 from .layers import MLP, Neuron
 from .loss_table import NEURON_LOSSES, loss_named
@@ -45,7 +45,6 @@ LOSSES = NEURON_LOSSES
 
 
 # The op table's formulas name a neuron's net input `a` and its output `out`.
-_OPERAND = re.compile(r"\b(a|out)\b")
 _OPERAND_NAME = {"a": "net", "out": "out"}
 
 
@@ -59,7 +58,7 @@ def activation_slope(activation, net, out):
     if activation == "linear":
         return 1.0, "1"
     formula = op_info(activation).derivatives[0]
-    names = dict(FLOAT_FUNCTIONS, a=net, out=out, where=lambda c, x, y: x if c else y)
+    names = dict(backend("floats"), a=net, out=out)
     return float(evaluate(formula, names)), formula
 
 
@@ -230,8 +229,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
         for j, neuron in enumerate(neurons):
             name, net, a = names[l][j], nets[l][j], outs[l][j]
             slope, formula = activation_slope(neuron.activation, net, a)
-            formula = _OPERAND.sub(lambda m, name=name: f"{_OPERAND_NAME[m.group(1)]}_{name}",
-                                   formula)
+            formula = rename(formula, {k: f"{v}_{name}" for k, v in _OPERAND_NAME.items()})
             symbol = ("f" if neuron.activation == "linear"
                       else op_info(neuron.activation).symbol) + f"'(net_{name})"
             if l < L:  # hidden: the errors of the neurons it feeds, weighted

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from autograd_core import Value, weighted_sum
+from autograd_core import Value, op_info, weighted_sum
 
 from .model_kinds import ACTIVATIONS, check_activation, model_kind
 from .serialize import load_model, save_model
@@ -116,7 +116,7 @@ class Neuron(Module):
     @staticmethod
     def net_of(output):
         """The net input node of an output this neuron computed (itself when linear)."""
-        return output if output.op == "wsum" else output.parents[0]
+        return output if op_info(output.op).nary else output.parents[0]  # else: activation
 
     def parameters(self):
         return self.w + [self.b]

@@ -1,7 +1,7 @@
 """The expression tab: an expression and its values in, the graph, gradients and the
 chain-rule steps out, as JSON for the page to draw.
 
-Parsing is chainrule/expr.py's (the same whitelist as `chainrule grad`), the step lines
+Parsing is autograd_core/expr.py's (the same whitelist as `chainrule grad`), the step lines
 are visualize.explain's (the same text the CLI prints), node names are node_names'.
 The quiz is the step-through page's own, marked by the student package
 (student.quiz), served whole for the tab to show in a frame: its questions, hints,
@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 from autograd_core import topological_order
-from autograd_core.ops import op_info
-from chainrule import expr
+from autograd_core.ops import expand
+from autograd_core import expr
 from visualize.explain import explain_backward, node_names, symbolic_local
 
 __all__ = ["MAX_EXPRESSION", "MAX_NODES", "ExpressionProblem", "evaluate", "quiz_page",
@@ -98,7 +98,7 @@ def evaluate(text, values_text, digits=4) -> dict:
         node = {"id": ids[v], "name": names[v], "kind": kind, "data": _finite(v.data),
                 "grad": _finite(v.grad), "op": "", "parents": []}
         if v.parents:
-            node["op"] = v.op if v.op.startswith("**") else op_info(v.op).symbol
+            node["op"] = expand(v.op, len(v.parents)).symbol
             node["parents"] = [{"id": ids[p], "local": _finite(local),
                                 "formula": symbolic_local(v, i, names)}
                                for i, (p, local) in enumerate(zip(v.parents, v.local_grads))]

@@ -487,7 +487,7 @@ class NetworkSession:
         scale = factor / len(chosen)
         return {"type": "weight", "layer": layer, "neuron": neuron, "source": source,
                 "name": param.label, "rule": rule, "value": param.data, "rows": rows,
-                "factor": factor, "sum": scale * math.fsum(r[3] for r in rows),
+                "factor": factor, "total": scale * math.fsum(r[3] for r in rows),
                 "grad": param.grad, "optimizer": self.settings["optimizer"],
                 "lr": self.config.lr, "loss": loss.data, "loss_name": self.config.loss,
                 "after_step": self.gradient is not None, "batch": len(chosen)}

@@ -10,7 +10,7 @@ is checked the same way against the engine's dA/dB, so a wrong derivation names 
 factor that went wrong. A and B are L (the output), a variable, a name given by
 NAME=EXPR (a part of the expression), or a part written out in brackets.
 
-Expressions are read once by `chainrule.expr.parse` and computed by `expr.evaluate`
+Expressions are read once by `autograd_core.expr.parse` and computed by `expr.evaluate`
 over floats or SymPy, and by `expr.build` as the engine's graph; every true value is the
 engine's backward() gradient. `chainrule check` reads its options into these and prints
 the verdicts.
@@ -23,7 +23,7 @@ import math
 import random
 import re
 
-from chainrule import expr
+from autograd_core import expr
 
 from .marking import close_enough, significant_figures
 

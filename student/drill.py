@@ -38,13 +38,13 @@ class Exercise:
         self.seed, self.level, self.text, self.values = seed, level, text, values
 
     def build(self):
-        """(root, leaves) of a fresh graph (chainrule.expr, the grad command's parser).
+        """(root, leaves) of a fresh graph (autograd_core.expr, the parser the grad command uses).
 
         The parser labels short parts by their text, (w1*2); on a sheet those make
         fractions too wide to print, so the parts are called n1, n2, ... with a legend.
         """
         from autograd_core import topological_order
-        from chainrule import expr
+        from autograd_core import expr
         parsed = expr.parse(self.text)
         root, leaves = expr.build(parsed, self.values)
         for node in topological_order(root):
@@ -58,7 +58,7 @@ class Exercise:
 
     @property
     def variables(self):
-        from chainrule import expr
+        from autograd_core import expr
         return expr.parse(self.text).names
 
 
@@ -97,7 +97,7 @@ def _network(rng):
 
 
 def _acceptable(text, values):
-    from chainrule import expr
+    from autograd_core import expr
     try:
         parsed = expr.parse(text)
         root, leaves = expr.build(parsed, values)

@@ -17,14 +17,14 @@ Pure Python and hypothesis only, so that tests/engine/pure (run under PyPy) can 
 
 from hypothesis import strategies as st
 
-from autograd_core import OPS, Value, maximum, minimum, value_sum, weighted_sum
+from autograd_core import OPS, Value, maximum, minimum, op_info, value_sum, weighted_sum
 
 POWERS = {"pow2": 2, "pow3": 3, "pow2.5": 2.5, "powhalf": 0.5, "powminus1": -1,
           "powminus2.5": -2.5}
 UNARY = ["neg", "exp", "log", "sin", "cos", "sqrt", "abs", "tanh", "sigmoid", "relu",
          "softplus"] + list(POWERS)
 BINARY = ["+", "-", "*", "/", "**", "maximum", "minimum"]
-NARY = ["wsum", "sum"]
+NARY = ["weighted_sum", "value_sum"]  # the engine functions that make the n-ary nodes
 PROGRAM_OPS = UNARY + BINARY + NARY
 
 
@@ -34,14 +34,14 @@ def _steps(draw, n_inputs, max_steps):
         op = draw(st.sampled_from(PROGRAM_OPS))
         pool = n_inputs + i
         arity = 1 if op in UNARY else 2 if op in BINARY else (
-            2 * draw(st.integers(1, 3)) + 1 if op == "wsum" else draw(st.integers(1, 4)))
+            2 * draw(st.integers(1, 3)) + 1 if op == "weighted_sum" else draw(st.integers(1, 4)))
         picks = draw(st.lists(st.integers(0, pool - 1), min_size=arity, max_size=arity))
         const = None
         if op in BINARY + NARY and draw(st.booleans()):
             const = draw(st.floats(-3.0, 3.0, allow_nan=False).filter(lambda c: abs(c) > 0.1))
             if op in BINARY:
                 picks = picks[:1]
-            elif op == "wsum":
+            elif op == "weighted_sum":
                 picks = picks[:-1]
         steps.append((op, picks, const))
     return steps
@@ -67,7 +67,7 @@ def batch_programs(draw, max_steps=7):
 def step_on(op, i, j):
     """The step applying `op` to nodes i and j alone (every operand one of the two)."""
     picks = [i] if op in UNARY else [i, j] if op in BINARY else \
-        [i, j, j, i, i] if op == "wsum" else [i, j, i]
+        [i, j, j, i, i] if op == "weighted_sum" else [i, j, i]
     return op, picks, None
 
 
@@ -87,10 +87,10 @@ def apply(op, args, const):
         return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
                 "/": lambda: a / b, "**": lambda: a ** b, "maximum": lambda: maximum(a, b),
                 "minimum": lambda: minimum(b, a)}[op]()
-    if op == "wsum":
+    if op == "weighted_sum":
         k = len(args) // 2
         return weighted_sum(args[:k], args[k:2 * k], args[-1] if const is None else const)
-    if op == "sum":
+    if op == "value_sum":
         return value_sum(list(args) + ([const] if const is not None else []))
     if (op == "exp" and abs(x) > 20) or (op in ("log", "sqrt", "powhalf", "pow2.5",
                                                 "powminus2.5") and x <= 0.1) \
@@ -145,12 +145,12 @@ def apply_safe(op, args, const):
                 "/": lambda: a / positive(b), "**": lambda: positive(a) ** bounded(b),
                 "maximum": lambda: maximum(a, b),
                 "minimum": lambda: minimum(bounded(a), b)}[op]()
-    if op == "wsum":  # plain numbers among the weights and inputs too
+    if op == "weighted_sum":  # plain numbers among the weights and inputs too
         k = len(args) // 2
         bias = args[2 * k] if const is None else const
         return weighted_sum(list(args[:k]) + [0.5],
                             [bounded(x) for x in args[k:2 * k]] + [2.0], bias)
-    if op == "sum":
+    if op == "value_sum":
         return value_sum(list(args) + [1.5 if const is None else const])
     if op in POWERS:
         n = POWERS[op]
@@ -172,7 +172,7 @@ def table_ops_made(apply_step) -> set:
     for op in PROGRAM_OPS:
         a, b = Value(0.7), Value(1.3)
         node = apply_step(op, [a, b, Value(0.2)], None)
-        made.add("**n" if node.op.startswith("**") and len(node.parents) == 1 else node.op)
+        made.add(op_info(node.op).name)
     return made
 
 

@@ -12,19 +12,17 @@ Numbers are shown by `autograd_core.numbers.format_number`, the one rule everywh
 
 from __future__ import annotations
 
-import re
 
 from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
 # DIGITS and format_number are imported by the other visualize modules from here too
 from autograd_core.numbers import DIGITS, format_number
-from autograd_core.ops import local_formula, op_info
+from autograd_core.ops import expand, rename
 
 __all__ = ["node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads"]
 
-_OPERAND = re.compile(r"\b(out|a|b|n|w_\d+|x_\d+|a_\d+)\b")
 
 
 # ------------------------------------------------------------------------- names
@@ -37,33 +35,19 @@ def node_names(root: Value, order=None) -> dict:
 
 def symbolic_local(node: Value, index: int, names: dict) -> str:
     """d node / d parents[index] as a formula in the nodes' own names, e.g. 'x' or 'L * (1 - L)'."""
-    arity = len(node.parents)
-    _, formula = local_formula(node.op, index, arity)
-    k = (arity - 1) // 2
-
-    def name_of(match):
-        token = match.group(1)
-        if token == "out":
-            return names[node]
-        if token == "a":
-            return names[node.parents[0]]
-        if token == "b":
-            return names[node.parents[-1]] if node.op == "wsum" else names[node.parents[1]]
-        if token.startswith("w_"):
-            return names[node.parents[int(token[2:]) - 1]]
-        if token.startswith("x_"):
-            return names[node.parents[k + int(token[2:]) - 1]]
-        return token  # a_i and n are numbers already
-
-    return _OPERAND.sub(name_of, formula)
+    expansion = expand(node.op, len(node.parents))
+    if not isinstance(expansion.derivatives[index], str):  # a user's Python function
+        return expansion.shown_derivative(index)
+    fields = {operand: names[p] for operand, p in zip(expansion.operands, node.parents)}
+    fields["out"] = names[node]
+    return rename(expansion.shown_derivative(index), fields)
 
 
 def op_hint(node: Value, index: int) -> str:
     """The op table's rule for this local derivative: 'for out = a * b, d out/da = b'."""
-    info = op_info(node.op)
-    operand, formula = local_formula(node.op, index, len(node.parents))
-    forward = info.forward if info.name != "**n" else f"a ** {node.op[2:]}"
-    return f"for out = {forward}: d out/d{operand} = {formula}"
+    expansion = expand(node.op, len(node.parents))
+    return (f"for out = {expansion.shown_forward()}: d out/d{expansion.operands[index]} = "
+            f"{expansion.shown_derivative(index)}")
 
 
 # ------------------------------------------------------------------------- steps

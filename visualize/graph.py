@@ -11,7 +11,7 @@ import sysconfig
 import graphviz
 
 from autograd_core import Value, files, topological_order
-from autograd_core.ops import op_info
+from autograd_core.ops import expand
 
 from autograd_core import naming
 
@@ -160,8 +160,7 @@ def draw_graph(root: Value, rankdir: str = "LR", parameters=None, max_nodes: int
             op_style = dict(STYLE["op"])
             if highlight is not None and v is highlight.node:
                 op_style.update(color="#d62728", penwidth="3")
-            dot.node(op_node, label=op_info(v.op).symbol if not v.op.startswith("**")
-                     else v.op, **op_style)
+            dot.node(op_node, label=expand(v.op, len(v.parents)).symbol, **op_style)
             dot.edge(op_node, names[v])
             for i, (parent, local) in enumerate(zip(v.parents, v.local_grads)):
                 formula = _escape(symbolic_local(v, i, shown))

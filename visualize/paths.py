@@ -16,8 +16,9 @@ import math
 import re
 
 from autograd_core import Value, topological_order
+from autograd_core.expr import backend
 from autograd_core.ops import evaluate as ops_evaluate
-from autograd_core.ops import exponent_of, local_formula, op_info, wsum_partner
+from autograd_core.ops import expand, local_formula
 
 from .explain import DIGITS, format_number, kept_grads, node_names, symbolic_local
 
@@ -256,9 +257,7 @@ def simplified_formula(root: Value, wrt=None, limit: int = LIMIT):
         import sympy
     except ImportError:
         return None
-    from chainrule.expr import backend
     space = backend("sympy")
-    space["where"] = lambda c, x, y: sympy.Piecewise((x, c), (y, True))
     order = topological_order(root)
     names = node_names(root, order)
     symbols = {}
@@ -298,27 +297,26 @@ def _symbolic_value(v, symbols, names, space, sympy):
         if v.label in ("pi", "e"):
             return space[v.label]
         return _sympy_number(v.data, sympy)
-    info = op_info(v.op)
+    expansion = expand(v.op, len(v.parents))
+    info = expansion.op
     parents = [symbols[p] for p in v.parents]
-    if info.name == "wsum":
-        k = (len(parents) - 1) // 2
-        return sum(parents[i] * parents[k + i] for i in range(k)) + parents[-1]
-    if info.name == "sum":
-        return sum(parents)
     if info.function and info.function in space:
         return space[info.function](*parents)
-    namespace = dict(space, **dict(zip(("a", "b"), parents)))
-    if info.name == "**n":
-        namespace["n"] = _sympy_number(exponent_of(v.op), sympy)
-    return ops_evaluate(info.forward, namespace)
+    return ops_evaluate(expansion.forward, _symbolic_names(expansion, parents, space, sympy))
+
+
+def _symbolic_names(expansion, parents, space, sympy):
+    """The SymPy backend with the node's operands and its parameter bound."""
+    namespace = dict(space, **expansion.names(parents))
+    for parameter, value in expansion.bindings.items():
+        namespace[parameter] = _sympy_number(value, sympy)
+    return namespace
 
 
 def _symbolic_local(node, index, symbols, space):
-    info = op_info(node.op)
-    if info.name in ("wsum", "sum"):
-        partner = wsum_partner(index, len(node.parents)) if info.name == "wsum" else -1
-        return 1 if partner < 0 else symbols[node.parents[partner]]
-    _, formula = local_formula(node.op, index, len(node.parents))
+    import sympy
+    expansion = expand(node.op, len(node.parents))
     parents = [symbols[p] for p in node.parents]
-    namespace = dict(space, out=symbols[node], **dict(zip(("a", "b"), parents)))
-    return ops_evaluate(formula, namespace)
+    namespace = _symbolic_names(expansion, parents, space, sympy)
+    namespace["out"] = symbols[node]
+    return ops_evaluate(expansion.derivatives[index], namespace)

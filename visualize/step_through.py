@@ -40,7 +40,7 @@ from importlib import resources
 
 from autograd_core import Value, topological_order
 from autograd_core.numbers import DIGITS, format_number
-from autograd_core.ops import op_info
+from autograd_core.ops import expand
 
 from .graph import dot_binary, draw_graph, node_name, write_atomically
 from .explain import kept_grads, narrate
@@ -107,7 +107,7 @@ def _step_data(derivation, svg_name, digits, marking=None):
             "index": step.index,
             "node_name": step.node_name,
             "parent_name": step.parent_name,
-            "op": node.op if node.op.startswith("**") else op_info(node.op).symbol,
+            "op": expand(node.op, len(node.parents)).symbol,
             "upstream": _finite_or_none(step.upstream),
             "local": _finite_or_none(step.local),
             "contribution": _finite_or_none(step.contribution),

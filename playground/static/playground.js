@@ -568,7 +568,7 @@
     if (reply.rows.length > shown.length) {
       para(box, "… and " + (reply.rows.length - shown.length) + " more points.");
     }
-    para(box, scale + " · Σ o_i · δ_j = " + fmt(reply.sum, 8), "derivation-sum", reply.sum);
+    para(box, scale + " · Σ o_i · δ_j = " + fmt(reply.total, 8), "derivation-sum", reply.total);
     para(box, "the engine's dC/dw (w.grad after backward() on the whole batch) = " +
          fmt(reply.grad, 8), "derivation-grad", reply.grad);
     if (reply.after_step && reply.optimizer === "sgd") {

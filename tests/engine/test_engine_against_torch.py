@@ -81,11 +81,11 @@ class Ours:
     relu = Value.relu
 
     @staticmethod
-    def wsum(ws, xs, b):
+    def weighted_sum(ws, xs, b):
         return weighted_sum(ws, xs, b)
 
     @staticmethod
-    def sum(terms):
+    def value_sum(terms):
         return value_sum(terms)
 
 
@@ -95,11 +95,11 @@ class Torch:
     maximum, minimum, abs, relu = torch.maximum, torch.minimum, torch.abs, torch.relu
 
     @staticmethod
-    def wsum(ws, xs, b):
+    def weighted_sum(ws, xs, b):
         return sum(w * x for w, x in zip(ws, xs)) + b
 
     @staticmethod
-    def sum(terms):
+    def value_sum(terms):
         return sum(terms[1:], terms[0])
 
 
@@ -116,8 +116,8 @@ def expressions():
         binary = st.sampled_from(["add", "sub", "mul", "div_pos", "pow_value", "maximum",
                                   "minimum"])
         return st.one_of(st.tuples(unary, children), st.tuples(binary, children, children),
-                         st.tuples(st.just("wsum"), st.lists(children, min_size=3, max_size=5)),
-                         st.tuples(st.just("sum"), st.lists(children, min_size=1, max_size=3)))
+                         st.tuples(st.just("weighted_sum"), st.lists(children, min_size=3, max_size=5)),
+                         st.tuples(st.just("value_sum"), st.lists(children, min_size=1, max_size=3)))
     return st.recursive(leaf, extend, max_leaves=8)
 
 
@@ -127,12 +127,12 @@ def build(e, xs, k):
         return xs[e[1]]
     if kind == "const":
         return e[1]
-    if kind in ("wsum", "sum"):
+    if kind in ("weighted_sum", "value_sum"):
         terms = [build(c, xs, k) for c in e[1]]
-        if kind == "sum":
-            return k.sum(terms + [0.0 * xs[0]])
+        if kind == "value_sum":
+            return k.value_sum(terms + [0.0 * xs[0]])
         n = (len(terms) - 1) // 2
-        return k.wsum(terms[:n], terms[n:2 * n], terms[-1])
+        return k.weighted_sum(terms[:n], terms[n:2 * n], terms[-1])
     a = build(e[1], xs, k)
     if kind == "neg":
         return -a

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from autograd_core import topological_order
-from chainrule import expr
+from autograd_core import expr
 
 
 def error_of(text):

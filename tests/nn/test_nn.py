@@ -7,6 +7,7 @@ torch = pytest.importorskip("torch")
 
 import nn
 from autograd_core import Value
+from tests.helpers import net_op
 from tests.helpers import close
 
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
@@ -62,7 +63,7 @@ def test_output_activation_differs_from_hidden():
     assert [n.activation for n in model.layers[0].neurons] == ["tanh"] * 3
     assert model.layers[1].neurons[0].activation == "linear"
     out = model([1.0, 2.0])
-    assert out.op == "wsum"  # linear output: the net input itself
+    assert out.op == net_op()  # linear output: the net input itself
 
 
 def test_call_returns_value_for_one_output_list_otherwise():
@@ -213,7 +214,7 @@ def test_each_input_is_one_leaf_per_sample_shared_by_every_first_layer_neuron():
     inputs = sorted((v for v in leaves if v.label in ("x1", "x2")), key=lambda v: v.label)
     assert [v.data for v in inputs] == [0.5, -1.5]
     first = [model.layers[0].neurons[j].w[0] for j in range(16)]
-    nets = [v for v in topological_order(out) if v.op == "wsum" and v.parents[0] in first]
+    nets = [v for v in topological_order(out) if v.op == net_op() and v.parents[0] in first]
     assert len(nets) == 16 and all(net.parents[2] is inputs[0] for net in nets)
 
 
@@ -227,7 +228,7 @@ def test_network_nodes_are_labelled_by_neuron():
                                                               "L1.h3.net"]
     assert [v.op for v in layers[1]] == ["sigmoid"] * 3
     linear = nn.MLP(2, [3, 1], output_activation="linear", seed=0)([1.0, 2.0])
-    assert linear.label == "out1" and linear.op == "wsum"
+    assert linear.label == "out1" and linear.op == net_op()
 
 
 def test_a_networks_graph_has_no_anonymous_nodes():

@@ -92,7 +92,7 @@ def test_weight_derivation_equals_torch(raw):
                     session.model.layers[layer - 1].neurons[0].b if source == 0
                     else session.model.layers[layer - 1].neurons[0].w[source - 1])
                 assert close(d["grad"], grads[index], 1e-9, 1e-13)
-                assert close(d["sum"], d["grad"], 1e-9, 1e-13)
+                assert close(d["total"], d["grad"], 1e-9, 1e-13)
                 assert close(d["loss"], loss, 1e-12)
                 assert [r[0] for r in d["rows"]] == chosen
                 # Each row's delta is one point's (its own cost); torch's net grads are
@@ -333,7 +333,7 @@ def test_many_steps_keep_the_numbers():
     d = session.weight_derivation(2, 3, 4)
     index = session.params.index(session.model.layers[1].neurons[2].w[3])
     assert close(d["grad"], grads[index], 1e-9, 1e-13)
-    assert close(d["sum"], grads[index], 1e-9, 1e-13)
+    assert close(d["total"], grads[index], 1e-9, 1e-13)
 
 
 def test_digits_frame_equals_torch():

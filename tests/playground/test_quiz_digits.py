@@ -24,7 +24,7 @@ from tests.playground.test_server import Playground, playground  # noqa: F401 (f
 
 
 def quiz_steps(expression, values):
-    from chainrule import expr
+    from autograd_core import expr
     parsed = expr.parse(expression)
     root, _ = expr.build(parsed, expr.parse_assignments(values.split(), parsed))
     return narrate(root).steps

@@ -6,8 +6,8 @@ import sys
 import pytest
 
 from autograd_core import trace_backward
+from autograd_core import expr
 from autograd_core.numbers import format_number
-from chainrule import expr
 
 EXPRESSION, VALUES = "sigmoid(w*x + b)", ["w=-1.2", "x=0.5", "b=0.1"]
 

@@ -3,7 +3,7 @@
 import pytest
 
 from autograd_core import declare, gradcheck
-from autograd_core.engine import undeclare
+from autograd_core.methods import undeclare
 
 
 @pytest.mark.parametrize("forward, said", [

@@ -1,4 +1,4 @@
-"""A safe parser for the little expressions `chainrule grad` differentiates.
+"""A safe parser for the little expressions `chainrule grad` and the pages differentiate.
 
 The text is parsed by Python's `ast` and then walked against a whitelist: numbers,
 variable names, the constants pi and e, `+ - * / **`, unary `-` and `+`, parentheses,
@@ -23,8 +23,9 @@ import math
 import re
 import warnings
 
-from autograd_core import Value
-from autograd_core import ops as _ops
+from .engine import Value
+from .ops import CONSTANTS, expression_functions
+from .vocabulary import backend as vocabulary_backend
 
 __all__ = ["functions", "constants", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError",
            "Expression", "parse", "parse_assignments", "build", "evaluate", "backend"]
@@ -33,12 +34,12 @@ __all__ = ["functions", "constants", "MAX_LENGTH", "MAX_DEPTH", "ExpressionError
 def functions() -> dict:
     """{name: number of arguments} of the functions an expression may call: every op in
     the table that declares a name in expressions (so a new declaration adds one)."""
-    return {name: info.arity for name, info in _ops.expression_functions().items()}
+    return {name: info.arity for name, info in expression_functions().items()}
 
 
 def constants() -> dict:
     """The named constants an expression may use (pi, e), from the op table."""
-    return dict(_ops.CONSTANTS)
+    return dict(CONSTANTS)
 
 
 def _function_list():
@@ -402,56 +403,24 @@ def _build(text, node, leaves, texts, sources):
 
 def _value_functions():
     """Each declared function applied to Values by the engine."""
-    from autograd_core.engine import _METHODS, _apply_function
-    return {name: _apply_function(_METHODS[info.name], info.name)
-            for name, info in _ops.expression_functions().items()}
-
-
-def _sympy_functions():
-    try:
-        import sympy
-    except ImportError:
-        raise ImportError("the sympy backend needs SymPy: pip install 'chainrule[symbolic]'") \
-            from None
-    return {"exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
-            "tanh": sympy.tanh, "sqrt": sympy.sqrt, "abs": sympy.Abs,
-            "sigmoid": lambda z: 1 / (1 + sympy.exp(-z)),
-            "softplus": lambda z: sympy.log(1 + sympy.exp(z)),
-            "relu": lambda z: sympy.Max(z, 0), "maximum": sympy.Max, "minimum": sympy.Min,
-            "where": lambda c, x, y: sympy.Piecewise((x, c), (y, True))}
+    return backend("values")
 
 
 def backend(name: str) -> dict:
     """The functions and constants of a backend for `evaluate`: "values" (the engine's
     Values: what `build` uses), "floats" (math) or "sympy" (SymPy expressions; needs the
     symbolic extra). A dict: function names -> callables, plus "pi" and "e"."""
+    if name not in ("values", "floats", "sympy"):
+        raise ValueError(f"unknown backend {name!r}; use values, floats or sympy")
+    table = vocabulary_backend(name)
     if name == "values":
-        table = dict(_value_functions())
         table.update({k: Value(v, label=k, requires_grad=False) for k, v in constants().items()})
     elif name == "floats":
-        table = dict(_ops.FLOAT_FUNCTIONS)
-        table.update({info.function: _float_function(info)
-                      for info in _ops.expression_functions().values()
-                      if info.function not in table})
         table.update(constants())
-    elif name == "sympy":
-        import sympy
-        table = _sympy_functions()
-        table.update({"pi": sympy.pi, "e": sympy.E})
     else:
-        raise ValueError(f"unknown backend {name!r}; use values, floats or sympy")
+        import sympy
+        table.update({"pi": sympy.pi, "e": sympy.E})
     return table
-
-
-def _float_function(info):
-    """A declared op as a function of floats, from its forward formula."""
-    def apply(*operands):
-        names = dict(zip(("a", "b"), operands))
-        if not isinstance(info.forward, str):
-            return info.forward(*operands)
-        return _ops.evaluate(info.forward, dict(_ops.FLOAT_FUNCTIONS, **names,
-                                                where=lambda c, x, y: x if c else y))
-    return apply
 
 
 def evaluate(expression: Expression, variables: dict, functions_=None, number=float):
