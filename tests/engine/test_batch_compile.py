@@ -371,7 +371,7 @@ def test_without_numpy_the_source_is_the_per_sample_code():
 def test_ops_a_user_declares(numpy_or_not):
     """Declared as formula text, an op runs over arrays like a built-in one; declared
     with Python functions, it runs sample by sample."""
-    from autograd_core.engine import declare, undeclare
+    from autograd_core.methods import declare, undeclare
     softsign = declare("softsign_batch_test", forward="a / (1 + abs(a))",
                        derivatives={"a": "1 / (1 + abs(a)) ** 2"})
     cube = declare("cube_batch_test", forward=lambda a: a ** 3,
