@@ -5,9 +5,12 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from autograd_core import (NonFiniteGradientError, Value, gradcheck, grad, topological_order,
                            trace_backward)
+from autograd_core.steps import ChainRule
+from tests.strategies import build, programs
 
 
 def close(a, b, rel=1e-9, abs_=1e-12):
@@ -254,3 +257,43 @@ def test_a_kept_leaf_gradient_that_overflows_is_the_error_not_a_crash():
     with pytest.raises(NonFiniteGradientError, match="gradient of 'x'.*step 1,"):
         y.backward()
     assert x.grad == 1.7e308
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.sampled_from([0.0, 1.0, math.inf, -math.inf, 1e308]))
+def test_running_the_chain_rule_takes_the_same_steps_as_iterating_it(program, leaf_start):
+    """ChainRule.run (grad() and backward()'s inf/nan path) adds up without a Step per
+    edge; it must give exactly the sums, and the first bad step, that iterating gives,
+    also when a kept leaf gradient is already infinite or near the top of the floats."""
+    values, steps = program
+    out, inputs = build(values, steps, replace_errors=True)
+    order = [node for node in topological_order(out) if node.requires_grad]
+    start = [(leaf, leaf_start) for leaf in inputs]
+    iterated = ChainRule(out, order, start)
+    taken = list(iterated)
+    assert [step.number for step in taken] == list(range(1, len(taken) + 1))
+    ran = ChainRule(out, order, start).run()
+    assert set(ran.grads) == set(iterated.grads)
+    for node, total in iterated.grads.items():
+        assert repr(ran.grads[node]) == repr(total)  # bit for bit, signs of zero and nan too
+    if iterated.first_bad is None:
+        assert ran.first_bad is None
+    else:
+        bad = ran.first_bad
+        assert (bad.number, bad.node, bad.parent, bad.index) == (
+            iterated.first_bad.number, iterated.first_bad.node, iterated.first_bad.parent,
+            iterated.first_bad.index)
+        assert repr(bad.after) == repr(iterated.first_bad.after)
+
+
+def test_running_and_iterating_both_pass_nothing_through_a_zero_against_an_infinity():
+    w = Value(-1.0, label="w")
+    z = w.relu()                 # 0, with d z/d w = 0 (relu's dead side)
+    out = (z * 1e300) * 1e300    # 0, but d out/d z = 1e600 = inf
+    order = [node for node in topological_order(out) if node.requires_grad]
+    ran = ChainRule(out, order).run()
+    iterated = ChainRule(out, order)
+    steps = list(iterated)
+    assert ran.grads[z] == iterated.grads[z] == math.inf
+    assert ran.grads[w] == iterated.grads[w] == 0.0   # inf * 0 would be nan
+    assert steps[-1].contribution == 0.0
