@@ -26,6 +26,13 @@ class NonFiniteGradientError(OverflowError):
     """A gradient became inf or nan; the message names the first chain-rule step."""
 
 
+def passed_back(upstream, local):
+    """upstream * local, the share of the gradient one step passes back; but a zero on
+    either side passes nothing, even times an infinite other side (relu's dead side, a
+    node whose gradient is 0): the rule backward() follows too."""
+    return 0.0 if local == 0.0 or upstream == 0.0 else upstream * local
+
+
 class Step:
     """One application of the chain rule: parent.grad += local * upstream."""
 
@@ -39,9 +46,7 @@ class Step:
         self.index = index            # parent is node.parents[index]
         self.local = local            # d node / d parent, from the forward pass
         self.upstream = upstream      # d root / d node, complete at this moment
-        # A zero on either side passes nothing back, even times an infinite other side
-        # (relu's dead side; a node whose gradient is 0): the rule backward() follows too.
-        self.contribution = 0.0 if local == 0.0 or upstream == 0.0 else upstream * local
+        self.contribution = passed_back(upstream, local)
         self.before = before          # parent's gradient before this step
         self.after = before + self.contribution  # and after it
 
@@ -83,42 +88,37 @@ class ChainRule:
         self.first_bad = None
 
     def __iter__(self):
-        grads, number = self.grads, 0
-        grad_of, make = grads.get, Step  # bound once: grad() walks every edge with this
-        for node in reversed(self.order):
-            upstream = grad_of(node, 0.0)
-            for index, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-                if not parent.requires_grad:
-                    continue
-                number += 1
-                step = make(number, node, parent, index, local, upstream,
-                            grad_of(parent, 0.0))
-                grads[parent] = total = step.after
-                if self.first_bad is None and total - total != 0.0:
-                    self.first_bad = step
-                yield step
+        return self._walk(yield_steps=True)
 
     def run(self) -> ChainRule:
-        """Take every step; the gradients are then in `grads`.
+        """Take every step; the gradients are then in `grads`. No Step is made but the
+        first bad one: grad() walks every edge and reads only the sums (a Step per edge
+        made it twice as slow)."""
+        for _ in self._walk(yield_steps=False):
+            pass  # nothing is yielded: the walk runs to its end at once
+        return self
 
-        The same steps as iterating, in the same order and by the same rule, without a
-        Step object per edge (grad() walks every edge and reads only the sums: building
-        the Steps made it twice as slow); the one Step built is the first bad one.
-        """
+    def _walk(self, yield_steps):
         grads, number = self.grads, 0
-        grad_of = grads.get
+        grad_of = grads.get  # bound once: grad() walks every edge with this
         for node in reversed(self.order):
             upstream = grad_of(node, 0.0)
             for index, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
                 if not parent.requires_grad:
                     continue
                 number += 1
-                contribution = 0.0 if local == 0.0 or upstream == 0.0 else upstream * local
                 before = grad_of(parent, 0.0)
-                grads[parent] = total = before + contribution
+                if yield_steps:
+                    step = Step(number, node, parent, index, local, upstream, before)
+                    grads[parent] = total = step.after
+                else:
+                    step = None
+                    grads[parent] = total = before + passed_back(upstream, local)
                 if self.first_bad is None and total - total != 0.0:
-                    self.first_bad = Step(number, node, parent, index, local, upstream, before)
-        return self
+                    self.first_bad = step or Step(number, node, parent, index, local,
+                                                  upstream, before)
+                if yield_steps:
+                    yield step
 
     def error(self, where, nodes):
         """The NonFiniteGradientError for the first of `nodes` whose gradient is inf or

@@ -17,7 +17,7 @@ from autograd_core import Value, topological_order
 from autograd_core.numbers import format_number
 from visualize import explain_backward, step_through_html
 
-from tests.helpers import tensor
+from tests.helpers import tensor, torch_or_skip
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -167,8 +167,8 @@ def test_neuron_step_by_step_matches_the_engine(driver, tmp_path):
     assert shot.stat().st_size > 10_000
     shutil.copyfile(shot, "/tmp/step_through.png")
     # After the last step the leaves show torch's float64 gradients (to the 4 digits shown).
+    torch = torch_or_skip()
     tw, tx, tb = tensor(-1.2), tensor(0.5), tensor(0.1)
-    import torch
     torch.sigmoid(tw * tx + tb).backward()
     root = neuron()
     order = topological_order(root)
