@@ -48,3 +48,21 @@ def test_every_file_a_row_names_exists():
                 wrong.append(f"{folder}/{name}")
     assert not wrong, f"README's What is where names files that are not there: {wrong}"
 
+
+
+def test_every_module_of_a_package_is_named_in_its_row():
+    """A newcomer finds a module from the table: each package's row names every module
+    in it (a `cmd_*.py` in a row stands for the command files)."""
+    unnamed = []
+    for folder, text in _table().items():
+        package = ROOT / folder
+        if folder == "tests" or not (package / "__init__.py").exists():
+            continue  # the tests are found by folder (the row names each folder)
+        named = set(re.findall(r"`([\w*.]+\.py)`", text))
+        for module in sorted(package.glob("*.py")):
+            if module.name in ("__init__.py", "__main__.py") or module.name in named:
+                continue
+            if any("*" in pattern and module.match(pattern) for pattern in named):
+                continue
+            unnamed.append(f"{folder}/{module.name}")
+    assert not unnamed, f"modules README's What is where does not name: {unnamed}"
