@@ -216,6 +216,10 @@ def model_from_dict(data):
                 if not _is_finite_number(x):
                     raise ModelFileError(f"layer {index}: parameter {_shown(x)} is not a "
                                          "finite number")
+                if type(x) is int and float(x) != x:  # 2**53 + 1 would load as 2**53
+                    raise ModelFileError(f"layer {index}: parameter {_shown(x)} has more "
+                                         "digits than a float keeps (it would load as "
+                                         f"{float(x)!r}); write the value it should have")
         weights.append(w)
         biases.append(b)
     return _build(kind, sizes, activations, weights, biases)

@@ -409,3 +409,17 @@ def test_fuzzed_model_files_load_whole_or_raise_one_clear_error(tmp_path, text):
     assert serialize.model_to_dict(model) == {**data, "version": 1} and data["version"] is not True
     for p in model.parameters():
         assert math.isfinite(p.data)
+
+
+def test_an_integer_parameter_a_float_cannot_hold_is_refused_not_rounded(tmp_path):
+    # found by the fuzz test above: 2**53 + 1 loaded silently as 2**53
+    data = serialize.model_to_dict(nn.Neuron(1, seed=0))
+    data["layers"][0]["weights"][0][0] = 2 ** 53 + 1
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError, match=r"9007199254740993 has more digits than a "
+                                             r"float keeps \(it would load as 9007199254740992"):
+        Module.load(path)
+    data["layers"][0]["weights"][0][0] = 2 ** 53   # exactly a float: loaded as it is
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert Module.load(path).parameters()[0].data == 2.0 ** 53
