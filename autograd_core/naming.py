@@ -19,22 +19,17 @@ import re
 from .numbers import format_number
 from .ops import expand, number_text, rename
 
-__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number", "identifiers"]
+__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "identifiers"]
 
 ROOT_NAME = "L"
 
 
-def short_number(x: float) -> str:
-    """A constant's value as it appears in its name: the default significant figures
-    (4) whatever --digits says, so a node keeps one name in every listing."""
-    return format_number(x)
-
-
-def node_names(order, root=None, number=short_number) -> dict:
+def node_names(order, root=None) -> dict:
     """{node: name} for the nodes of `order` (a topological order, leaves first).
 
-    `root` is the output (default: the last node of `order`); `number` formats a
-    constant's value inside its name.
+    `root` is the output (default: the last node of `order`). A constant's value is
+    written with format_number's default figures whatever --digits says, so a node
+    keeps one name in every listing.
     """
     order = list(order)
     if root is None and order:
@@ -64,7 +59,7 @@ def node_names(order, root=None, number=short_number) -> dict:
         if node in names:
             continue
         if not node.parents:
-            names[node] = f"({number(node.data)})"
+            names[node] = f"({format_number(node.data)})"
             continue
         count += 1
         while f"n{count}" in taken:
