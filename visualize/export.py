@@ -16,8 +16,9 @@ import re
 import unicodedata
 
 from autograd_core import Value
+from autograd_core.files import write_bytes
 
-from .graph import _escape_text, dot_binary, draw_graph, write_atomically
+from .graph import _escape_text, dot_binary, draw_graph
 from .explain import DIGITS, Derivation, format_number, kept_grads, narrate
 
 __all__ = ["latex_name", "latex_number", "latex_formula", "derivation_latex",
@@ -260,7 +261,7 @@ def write_frames(root: Value, folder, passes: int = 1, digits: int = DIGITS) -> 
     paths = []
     for k, svg in enumerate(frames):
         path = os.path.join(folder, f"frame_{k:0{width}d}.svg")
-        write_atomically(path, svg.encode("utf-8"))
+        write_bytes(path, svg.encode("utf-8"))
         paths.append(path)
     return paths
 
@@ -290,5 +291,5 @@ def write_gif(root: Value, path, passes: int = 1, digits: int = DIGITS,
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                    duration=int(seconds_per_frame * 1000), loop=0)
-    write_atomically(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
     return path
