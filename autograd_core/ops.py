@@ -43,7 +43,8 @@ import functools
 import math
 import re
 
-__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER", "op_info",
+__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER",
+           "BATCH_LAYOUTS", "op_info",
            "Expansion", "expand", "is_operand", "local_formula", "expression_functions", "evaluate",
            "python_source", "rename", "number_text", "register", "unregister",
            "as_markdown", "sigmoid", "relu", "softplus"]
@@ -73,6 +74,9 @@ def softplus(x: float) -> float:
 FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sigmoid", "softplus", "relu")
 SUM_HELPER = "fsum"  # fsum(t_i): the exactly rounded sum of the terms t_i over every i
 VOCABULARY = ("a", "b", "out", "n", "where", SUM_HELPER) + FUNCTIONS
+
+# The shapes batch_writer.py knows how to lay out as one array operation (Op.batch_layout).
+BATCH_LAYOUTS = ("layer", "total")
 
 # Named constants an expression may use (`chainrule grad "sin(pi*x)"`).
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -121,16 +125,22 @@ class Op:
     nary         True for the n-ary sums (wsum, sum), computed by engine.py's own functions
     finite       True when out and the derivatives are finite for every finite input
                  (sigmoid, tanh, sin, ...): the engine then skips its overflow checks
+    batch_layout how the batch compile lays out a group of these nodes as one array
+                 operation (batch_writer.py): "layer" for the weighted sum w . x + b (a
+                 layer's neurons: one matrix product), "total" for a plain sum (of a whole
+                 group's columns: one array sum); None for one operation per column
     apply        the engine's function applying it to Values or numbers (set by methods.py)
     """
 
     __slots__ = ("name", "symbol", "stem", "forward", "derivatives", "operands", "doc",
                  "function", "method", "reflected", "checks", "derivative_checks",
-                 "parameter", "nary", "overflow_hint", "user", "finite", "apply")
+                 "parameter", "nary", "overflow_hint", "user", "finite", "batch_layout",
+                 "apply")
 
     def __init__(self, name, forward, derivatives, symbol=None, function=None, method=None,
                  reflected=None, checks=(), derivative_checks=None, parameter=None,
-                 nary=False, doc="", overflow_hint="", user=False, finite=False, stem=None):
+                 nary=False, doc="", overflow_hint="", user=False, finite=False, stem=None,
+                 batch_layout=None):
         if not isinstance(name, str) or not name:
             raise TypeError(f"an operation needs a name (a non-empty str), got {name!r}")
         if not isinstance(derivatives, dict) or not derivatives:
@@ -153,6 +163,10 @@ class Op:
         self.overflow_hint = overflow_hint
         self.user = user
         self.finite = finite
+        if batch_layout not in BATCH_LAYOUTS + (None,):
+            raise ValueError(f"{name}: batch_layout is one of {', '.join(BATCH_LAYOUTS)} "
+                             f"or None, got {batch_layout!r}")
+        self.batch_layout = batch_layout
         self.apply = None
         allowed = {"a", "b"} if not nary else None
         for operand in self.operands:
@@ -621,9 +635,10 @@ _declare("minimum", "where(a <= b, a, b)",
          symbol="min", function="minimum",
          finite=True, doc="the smaller of a and b; at a tie each gets half the gradient (as PyTorch)")
 _declare("wsum", "fsum(w_i * x_i) + b", {"w_i": "x_i", "x_i": "w_i", "b": "1"},
-         symbol="Σwx+b", nary=True, stem="net",
+         symbol="Σwx+b", nary=True, stem="net", batch_layout="layer",
          doc="a neuron's net input: weights, inputs and bias in one node")
 _declare("sum", "fsum(a_i)", {"a_i": "1"}, symbol="Σ", nary=True, stem="total",
+         batch_layout="total",
          doc="the sum of many terms")
 
 
