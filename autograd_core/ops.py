@@ -116,7 +116,8 @@ class Op:
     symbol       how the op node is drawn
     stem         how generated code names an unlabelled result ("add" for "+")
     function     its name in expressions (`chainrule grad "sin(x)"`), or None
-    method       the Value method it becomes ("__mul__", "log"), or None
+    method       the Value method it becomes ("__mul__", "log"; "_pow_constant" and
+                 "_pow_value", which Value.__pow__ picks between), or None
     reflected    the reflected method for a number on the left ("__rmul__"), or None
     checks       Checks on the operands, before the result is computed
     derivative_checks  {operand: Checks} that apply only when that operand needs a
@@ -573,7 +574,7 @@ _declare("/", "a / b", {"a": "1 / b", "b": "-out / b"}, method="__truediv__", st
          checks=[Check("b == 0", ZeroDivisionError, "division by zero: {a} / {b}")])
 _declare("neg", "-a", {"a": "-1"}, symbol="-", method="__neg__", finite=True, doc="negation")
 _declare("**n", "a ** n", {"a": "where(n == 0, 0, n * a ** (n - 1))"}, symbol="**",
-         stem="pow",
+         method="_pow_constant", stem="pow",
          parameter="n", doc="a power with a constant exponent n (a plain number)",
          checks=[Check("a < 0 and n != int(n)", ValueError,
                        "a negative base to a non-integer power is not a real number: "
