@@ -349,8 +349,17 @@ def _with_index(formula, j):
     """An indexed formula for index j: x_i -> x_3."""
     if not isinstance(formula, str):
         return formula
-    return _OPERAND.sub(lambda m: m.group(0)[:-1] + str(j) if m.group(0).endswith("_i")
-                        else m.group(0), formula) if "_i" in formula else formula
+    template = _index_template(formula)
+    return formula if template is None else template.format(j=j)
+
+
+@functools.lru_cache(maxsize=None)
+def _index_template(formula):
+    """The formula renamed once with {j} for every index (x_i -> x_{j}), or None when
+    it has none: a wsum of 784 inputs needs it for each of them."""
+    indexed = {node.id: f"{node.id[:-1]}{{j}}" for node in ast.walk(_tree(formula))
+               if isinstance(node, ast.Name) and is_operand(node.id) and _indexed(node.id)}
+    return rename(formula, indexed) if indexed else None
 
 
 def _expanded_sums(text, count):
@@ -492,13 +501,14 @@ class _Rename(ast.NodeTransformer):
     -> the branch it picks; with display, fsum((t_1, t_2)) -> t_1 + t_2 and fsum(t_i)
     -> sum(t_i), as a reader writes a sum."""
 
-    def __init__(self, names, numbers, display):
+    def __init__(self, names, numbers, display, write_number):
         self.names, self.numbers, self.display = names, numbers, display
+        self.write_number = write_number
 
     def visit_Name(self, node):
         if node.id in self.numbers:
             return ast.copy_location(
-                ast.parse(number_text(self.numbers[node.id]), mode="eval").body, node)
+                ast.parse(self.write_number(self.numbers[node.id]), mode="eval").body, node)
         if node.id in self.names:
             return ast.Name(id=f"__slot_{node.id}__", ctx=ast.Load())
         return node
@@ -525,17 +535,21 @@ class _Rename(ast.NodeTransformer):
         return node
 
 
-def rename(text: str, names=None, numbers=None, display=False) -> str:
+def rename(text: str, names=None, numbers=None, display=False,
+           write_number=number_text) -> str:
     """The formula text with operands renamed: names maps an operand to any text (a
-    node's name such as L1.n1.w1 or (w*x), put in as it is); numbers maps a parameter to
-    its value, put in as a number, after which a where() it decides becomes its branch.
-    display: sums written as a reader writes them (fsum((p, q)) as p + q).
+    node's name such as L1.n1.w1 or (w*x), or an array's source; put in as it is);
+    numbers maps a parameter or operand to its value, put in as a number (written by
+    write_number), after which a where() it decides becomes its branch. display: sums
+    written as a reader writes them (fsum((p, q)) as p + q).
 
-    The one way the table's formulas are renamed: for the step text, the legend and the
-    local derivatives shown on the pictures.
+    The one way the table's formulas are renamed: for the step text, the legend, the
+    local derivatives shown on the pictures, an indexed operand's index (w_i -> w_3)
+    and the batch compile's array code.
     """
     names = names or {}
-    tree = _Rename(names, numbers or {}, display).visit(copy.deepcopy(_tree(text)))
+    tree = _Rename(names, numbers or {}, display, write_number).visit(
+        copy.deepcopy(_tree(text)))
     source = ast.unparse(ast.fix_missing_locations(tree))
     if not names:
         return source
