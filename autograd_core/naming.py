@@ -8,7 +8,9 @@ numbering n1, n2, ... skips names a label already took.
 
 `definition(node, names)` says what a named result is, from the op table's forward
 formula in the operands' names (n1 = w * x), for the legend beside a picture or a list
-of steps. Standard library only, and Python 3.9 compatible (the compiler uses it too).
+of steps; `symbolic_local(node, index, names)` is a local derivative in the same names
+(d n1/d w = x), for every step shown, on a page or in a failed assert_derivative.
+Standard library only, and Python 3.9 compatible (the compiler uses it too).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from .numbers import format_number
 from .ops import expand, number_text, rename
 
-__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "identifiers"]
+__all__ = ["ROOT_NAME", "node_names", "definition", "symbolic_local", "legend", "identifiers"]
 
 ROOT_NAME = "L"
 
@@ -82,6 +84,17 @@ def definition(node, names) -> str:
     fields["out"] = names[node]
     fields.update((k, number_text(v)) for k, v in expansion.bindings.items())
     return rename(expansion.forward, fields, display=True)
+
+
+def symbolic_local(node, index: int, names) -> str:
+    """d node / d parents[index] as a formula in the nodes' names: 'x', 'L * (1 - L)', or
+    for a weighted sum's input, its weight's name."""
+    expansion = expand(node.op, len(node.parents))
+    if not isinstance(expansion.derivatives[index], str):  # a user's Python function
+        return expansion.shown_derivative(index)
+    fields = {operand: names[p] for operand, p in zip(expansion.operands, node.parents)}
+    fields["out"] = names[node]
+    return rename(expansion.shown_derivative(index), fields)
 
 
 def legend(order, names) -> list:
