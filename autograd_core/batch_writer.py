@@ -2,16 +2,17 @@
 
 Each node becomes one numpy operation over all N samples at once: its value for sample
 n is row n of an array, and its formulas are the op table's (ops.expand), translated by
-array_formulas.py. Where the graph has a layer's shape (several nodes of the table's
-weighted sum, fsum(w_i * x_i) + b, over the same inputs, with parameters as weights and
-biases) their weighted sums become one matrix product, and the backward pass through
-that layer becomes the two Jacobian products of the textbook mini-batch derivation:
+array_formulas.py. Where the graph has a layer's shape (several nodes of the row
+declared batch_layout="layer", the weighted sum fsum(w_i * x_i) + b, over the same
+inputs, with parameters as weights and biases) their weighted sums become one matrix
+product, and the backward pass through that layer becomes the two Jacobian products of
+the textbook mini-batch derivation:
     d inputs = d net @ W        (d net / d x = W, one row per sample)
     d W      = d net.T @ X      (d net / d W = x, summed over the samples)
 A unary operation applied to every column of such a matrix (the layer's activation), or
 an operation applied to every parameter (an L2 penalty's p * p), also becomes one array
-operation. Everything else is one operation on a column. It is one module of ~500
-lines because finding the layers and writing their forward and backward lines share
+operation. Everything else is one operation on a column. It is one module of about
+570 lines because finding the layers and writing their forward and backward lines share
 one set of bookkeeping (which node is in which group, which gradients are live).
 """
 

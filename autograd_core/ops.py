@@ -19,7 +19,7 @@ operand with the index i (`w_i`, `x_i`, `a_i`) is repeated, its count following 
 node's number of parents, and `fsum(...)` is the exactly rounded sum over i, a helper
 of the vocabulary (as PyTorch's derivatives.yaml names a helper where text cannot say it).
 
-It is one module of some 600 lines because the rows, the expansion of a row for one node
+It is one module of some 670 lines because the rows, the expansion of a row for one node
 and the reading of a row's text (checking it, writing it as Python, renaming its
 operands for display) are one fact: what each operation computes.
 
