@@ -10,10 +10,8 @@ import sysconfig
 
 import graphviz
 
-from autograd_core import Value, files, topological_order
+from autograd_core import Value, files, naming, topological_order
 from autograd_core.ops import expand
-
-from autograd_core import naming
 
 from .explain import DIGITS, format_number, node_names, symbolic_local
 
