@@ -1,10 +1,10 @@
 """The op table's formulas as numpy source: the batch compile's translation.
 
 `array_source(text, names)` is a formula of the table (ops.expand gives a node's) with
-each operand replaced by the source of its array; a condition or arithmetic on numbers
-alone is worked out here, so `where(2 == 0, 0, 2 * a ** (2 - 1))` for a square reads
-`2 * a ** 1`, and where(x > 0, x, 0) becomes maximum(x, 0), one pass over the array
-instead of three. What each name means over arrays is the vocabulary's numpy backend
+each operand replaced by the source of its array, or by a constant's number (ops.rename
+puts them in and decides a where() on numbers); arithmetic on numbers alone is worked
+out here, so `where(n == 0, 0, n * a ** (n - 1))` for a square reads `2 * a ** 1`, and
+where(x > 0, x, 0) becomes maximum(x, 0), one pass over the array instead of three. What each name means over arrays is the vocabulary's numpy backend
 (vocabulary.py); `runs_over_arrays(op)` says whether an op's declaration is formula text
 in that vocabulary (a user's op declared with Python functions is not).
 """
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import ast
 import functools
+import math
 
-from .ops import is_operand, op_info
+from .compiler import literal
+from .ops import is_operand, op_info, rename
 
 __all__ = ["array_source", "is_atomic", "parsed", "names_in", "runs_over_arrays"]
 
@@ -38,42 +40,22 @@ def names_in(text) -> frozenset:
     return frozenset(node.id for node in ast.walk(parsed(text)) if isinstance(node, ast.Name))
 
 
-class _ToArrays(ast.NodeTransformer):
-    """Formula text -> numpy source: operand names become the given source text, a
-    condition or arithmetic on numbers alone is worked out here (so `where(2 == 0, 0,
-    2 * a ** (2 - 1))` for a square reads `2 * a ** 1`), and Python's `x if c else y`
-    (an older table's spelling) becomes where(c, x, y)."""
-
-    def __init__(self, names):
-        self.names = names
-
-    def visit_Name(self, node):
-        if node.id in self.names:
-            return ast.parse(self.names[node.id], mode="eval").body
-        return node
-
-    def visit_IfExp(self, node):
-        self.generic_visit(node)
-        return self._where(node.test, node.body, node.orelse)
+class _Simplify(ast.NodeTransformer):
+    """Numpy source, operands already put in (ops.rename): arithmetic on numbers alone is
+    worked out (`2 * a ** (2 - 1)` for a square reads `2 * a ** 1`), and where(x > 0, x,
+    0) becomes maximum(x, 0), one pass over the array instead of three."""
 
     def visit_Call(self, node):
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "where" and len(node.args) == 3:
-            return self._where(*node.args)
+            test, body, orelse = node.args
+            if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
+                    isinstance(test.ops[0], (ast.Gt, ast.GtE)) and \
+                    _number(test.comparators[0]) == 0 and _number(orelse) == 0 and \
+                    ast.dump(test.left) == ast.dump(body):
+                return ast.Call(func=ast.Name(id="maximum", ctx=ast.Load()),
+                                args=[body, ast.Constant(0.0)], keywords=[])
         return node
-
-    def _where(self, test, body, orelse):
-        known = _number(test)
-        if known is not None:
-            return body if known else orelse
-        if isinstance(test, ast.Compare) and len(test.ops) == 1 and \
-                isinstance(test.ops[0], (ast.Gt, ast.GtE)) and _number(test.comparators[0]) == 0 \
-                and _number(orelse) == 0 and ast.dump(test.left) == ast.dump(body):
-            # where(x > 0, x, 0) is max(x, 0): one pass over the array instead of three
-            return ast.Call(func=ast.Name(id="maximum", ctx=ast.Load()),
-                            args=[body, ast.Constant(0.0)], keywords=[])
-        return ast.Call(func=ast.Name(id="where", ctx=ast.Load()), args=[test, body, orelse],
-                        keywords=[])
 
     def visit_BinOp(self, node):
         return self._fold(self.generic_visit(node))
@@ -87,12 +69,14 @@ class _ToArrays(ast.NodeTransformer):
     @staticmethod
     def _fold(node):
         value = _number(node)
-        if value is None or isinstance(node, ast.UnaryOp) and _number(node.operand) is not None \
-                and value < 0:
-            return node  # -1 stays a negation, which unparse parenthesises where needed
+        if value is None:
+            return node
         if isinstance(value, bool):
             return ast.Constant(value)
-        if value < 0:
+        if math.copysign(1.0, value) < 0:
+            if isinstance(node, ast.UnaryOp) and _number(node.operand) is not None:
+                return node  # -1 stays a negation, which unparse parenthesises where needed
+            # (a negative Constant would be unparsed bare: -2.0 ** x, which is -(2.0 ** x))
             return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-value))
         return ast.Constant(value)
 
@@ -120,14 +104,32 @@ def parsed(text):
     return ast.parse(text, mode="eval").body
 
 
+def _number_in(source):
+    """The number a source text is (a constant's literal: 2, (-0.5)), or None."""
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError, TypeError):
+        return None
+    return float(value) if type(value) in (int, float) else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _array_source_cached(text, names):
-    tree = _ToArrays(dict(names)).visit(ast.parse(text, mode="eval").body)
+    arrays, numbers = {}, {}
+    for operand, source in names:
+        value = _number_in(source)
+        if value is None:
+            arrays[operand] = source if is_atomic(source) else f"({source})"
+        else:  # put in as a number, so that a where() it decides becomes its branch
+            numbers[operand] = value
+    renamed = rename(text, arrays, numbers, write_number=literal)
+    tree = _Simplify().visit(ast.parse(renamed, mode="eval").body)
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
 def array_source(text, names):
-    """The formula as numpy source, each operand replaced by the given source text."""
+    """The formula as numpy source, each operand replaced by the given source text (an
+    array's, or a constant's literal, which is put in as that number)."""
     return _array_source_cached(text, tuple(sorted(names.items())))
 
 

@@ -2,16 +2,17 @@
 
 Each node becomes one numpy operation over all N samples at once: its value for sample
 n is row n of an array, and its formulas are the op table's (ops.expand), translated by
-array_formulas.py. Where the graph has a layer's shape (several nodes of the table's
-weighted sum, fsum(w_i * x_i) + b, over the same inputs, with parameters as weights and
-biases) their weighted sums become one matrix product, and the backward pass through
-that layer becomes the two Jacobian products of the textbook mini-batch derivation:
+array_formulas.py. Where the graph has a layer's shape (several nodes of the row
+declared batch_layout="layer", the weighted sum fsum(w_i * x_i) + b, over the same
+inputs, with parameters as weights and biases) their weighted sums become one matrix
+product, and the backward pass through that layer becomes the two Jacobian products of
+the textbook mini-batch derivation:
     d inputs = d net @ W        (d net / d x = W, one row per sample)
     d W      = d net.T @ X      (d net / d W = x, summed over the samples)
 A unary operation applied to every column of such a matrix (the layer's activation), or
 an operation applied to every parameter (an L2 penalty's p * p), also becomes one array
-operation. Everything else is one operation on a column. It is one module of ~500
-lines because finding the layers and writing their forward and backward lines share
+operation. Everything else is one operation on a column. It is one module of about
+570 lines because finding the layers and writing their forward and backward lines share
 one set of bookkeeping (which node is in which group, which gradients are live).
 """
 
@@ -42,19 +43,12 @@ HEADER = """\
 # (netK_W_at, netK_b_at: where layer K's weights and biases sit in P.)
 """
 
-# The rows this writer lays out as matrices, found by their formulas: a layer is nodes
-# of the weighted sum below (the matrix products are its derivatives, laid out), and a
-# sum of a whole group's columns is one array sum.
-LAYER_ROW = ("fsum(w_i * x_i) + b", ("w_i", "x_i", "b"), ("x_i", "w_i", "1"))
-TOTAL_ROW = ("fsum(a_i)", ("a_i",), ("1",))
-
-
-def _row_named(formulas):
-    """The name of the table's row with exactly these formulas, or None."""
-    forward, operands, derivatives = formulas
+def _row_laid_out_as(layout):
+    """The name of the table's row declaring this batch_layout ("layer": its nodes over
+    the same inputs become one matrix product; "total": a sum of a whole group's columns
+    becomes one array sum), or None."""
     for info in OPS.values():
-        if info.forward == forward and info.operands == operands and \
-                info.derivatives == derivatives:
+        if info.batch_layout == layout:
             return info.name
     return None
 
@@ -100,7 +94,7 @@ class NumpyWriter:
         self.watch, self.forward_only = watch, forward_only
         self.names = _Names()
         namespace = dict(backend("numpy"), **_code_helpers(np))
-        self.layer_op, self.total_op = _row_named(LAYER_ROW), _row_named(TOTAL_ROW)
+        self.layer_op, self.total_op = _row_laid_out_as("layer"), _row_laid_out_as("total")
         self.names.taken.update(set(namespace) | {"P", "dP", "N", "forward_backward",
                                                           "watched"})
         # No builtins for the generated code, except the import numpy itself may do lazily

@@ -17,11 +17,7 @@ as are the values of operations computed from constants only. A graph of a new s
 
 from __future__ import annotations
 
-import ast
-import functools
 import keyword
-import math
-import operator
 import re
 
 from .engine import Value, _check_data, _describe, topological_order

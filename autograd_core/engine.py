@@ -38,7 +38,7 @@ from .steps import ChainRule, NonFiniteGradientError
 
 __all__ = ["Value", "topological_order", "weighted_sum", "value_sum", "paused_gc",
            "NonFiniteGradientError", "overflow_error", "as_operand", "as_constant", "MANY",
-           "SUM", "NARY_FUNCTIONS"]
+           "WSUM", "SUM", "NARY_FUNCTIONS"]
 
 
 class Value:
@@ -485,6 +485,11 @@ def overflow_error(info, operands, error=None):
 
 # ------------------------------------------------------------------ the n-ary sums
 
+# The op strings the n-ary sums store (their rows in ops.py say what they compute).
+WSUM = "wsum"
+SUM = "sum"
+
+
 def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
     """sum(w_i * x_i) + b as one node with parents (w_1..w_k, x_1..x_k, b).
 
@@ -496,45 +501,43 @@ def weighted_sum(weights, inputs, bias, *, checked=False, label=""):
     `label` labels the node.
     """
     if not checked:
-        weights = tuple(w if type(w) is Value else as_constant(w, "wsum") for w in weights)
-        inputs = tuple(x if type(x) is Value else as_constant(x, "wsum") for x in inputs)
+        weights = tuple(w if type(w) is Value else as_constant(w, WSUM) for w in weights)
+        inputs = tuple(x if type(x) is Value else as_constant(x, WSUM) for x in inputs)
         if len(weights) != len(inputs):
             raise ValueError(f"wsum: {len(weights)} weights but {len(inputs)} inputs; "
                              "give one weight per input")
         if type(bias) is not Value:
-            bias = as_constant(bias, "wsum")
+            bias = as_constant(bias, WSUM)
     ws = [w.data for w in weights]
     xs = [x.data for x in inputs]
     try:
         out = math.fsum(map(float.__mul__, ws, xs)) + bias.data
     except OverflowError:  # fsum's own message does not say which operation
-        raise overflow_error(OPS["wsum"], ws + xs) from None
+        raise overflow_error(OPS[WSUM], ws + xs) from None
     if out - out != 0.0:
-        raise overflow_error(OPS["wsum"], ws + xs)
+        raise overflow_error(OPS[WSUM], ws + xs)
     parents = weights + inputs + (bias,)
     needs_grad = type(bias) is not Constant or any(p.requires_grad for p in parents)
-    return _node(out, parents, (*xs, *ws, 1.0), "wsum", needs_grad, label)
+    return _node(out, parents, (*xs, *ws, 1.0), WSUM, needs_grad, label)
 
 
 def value_sum(terms):
     """The sum of many Values (or numbers) as one node, each local derivative 1."""
-    parents = tuple(t if type(t) is Value else as_constant(t, "sum") for t in terms)
+    parents = tuple(t if type(t) is Value else as_constant(t, SUM) for t in terms)
     if not parents:
         raise ValueError("sum: needs at least one term")
     try:
         out = math.fsum(p.data for p in parents)
     except OverflowError:
-        raise overflow_error(OPS["sum"], [p.data for p in parents]) from None
+        raise overflow_error(OPS[SUM], [p.data for p in parents]) from None
     if out - out != 0.0:
-        raise overflow_error(OPS["sum"], [p.data for p in parents])
+        raise overflow_error(OPS[SUM], [p.data for p in parents])
     needs_grad = any(p.requires_grad for p in parents)
     return _node(out, parents, (1.0,) * len(parents), SUM, needs_grad)
 
 
-# The op strings the n-ary sums store, and the function computing each: methods.py
-# applies a node's op again through these (the table's rows say what they compute).
-SUM = "sum"
-NARY_FUNCTIONS = {"wsum": weighted_sum, SUM: value_sum}
+# The function computing each n-ary sum: methods.py applies a node's op again through these.
+NARY_FUNCTIONS = {WSUM: weighted_sum, SUM: value_sum}
 
 
 class paused_gc:

@@ -174,9 +174,7 @@ def _install(info: Op):
     method = make(False)
     method.__name__ = method.__qualname__ = info.method or info.name
     method.__doc__ = info.doc
-    if info.parameter:
-        setattr(Value, "_pow_constant", method)
-    elif info.method:
+    if info.method:
         setattr(Value, info.method, method)
     if info.reflected:
         reflected = make(True)

@@ -72,7 +72,8 @@ def _wrap(method, reflected=False):
 
 for _info in OPS.values():
     for _name in (_info.method, _info.reflected):
-        if _name and not _info.nary and hasattr(_engine.Value, _name):
+        # (a row's parameter, the n of **n, is a plain number: nothing to make a Value of)
+        if _name and not _info.nary and not _info.parameter and hasattr(_engine.Value, _name):
             setattr(Value, _name, _wrap(getattr(_engine.Value, _name)))
 
 

@@ -8,7 +8,9 @@ numbering n1, n2, ... skips names a label already took.
 
 `definition(node, names)` says what a named result is, from the op table's forward
 formula in the operands' names (n1 = w * x), for the legend beside a picture or a list
-of steps. Standard library only, and Python 3.9 compatible (the compiler uses it too).
+of steps; `symbolic_local(node, index, names)` is a local derivative in the same names
+(d n1/d w = x), for every step shown, on a page or in a failed assert_derivative.
+Standard library only, and Python 3.9 compatible (the compiler uses it too).
 """
 
 from __future__ import annotations
@@ -19,22 +21,17 @@ import re
 from .numbers import format_number
 from .ops import expand, number_text, rename
 
-__all__ = ["ROOT_NAME", "node_names", "definition", "legend", "short_number", "identifiers"]
+__all__ = ["ROOT_NAME", "node_names", "definition", "symbolic_local", "legend", "identifiers"]
 
 ROOT_NAME = "L"
 
 
-def short_number(x: float) -> str:
-    """A constant's value as it appears in its name: the default significant figures
-    (4) whatever --digits says, so a node keeps one name in every listing."""
-    return format_number(x)
-
-
-def node_names(order, root=None, number=short_number) -> dict:
+def node_names(order, root=None) -> dict:
     """{node: name} for the nodes of `order` (a topological order, leaves first).
 
-    `root` is the output (default: the last node of `order`); `number` formats a
-    constant's value inside its name.
+    `root` is the output (default: the last node of `order`). A constant's value is
+    written with format_number's default figures whatever --digits says, so a node
+    keeps one name in every listing.
     """
     order = list(order)
     if root is None and order:
@@ -64,7 +61,7 @@ def node_names(order, root=None, number=short_number) -> dict:
         if node in names:
             continue
         if not node.parents:
-            names[node] = f"({number(node.data)})"
+            names[node] = f"({format_number(node.data)})"
             continue
         count += 1
         while f"n{count}" in taken:
@@ -87,6 +84,17 @@ def definition(node, names) -> str:
     fields["out"] = names[node]
     fields.update((k, number_text(v)) for k, v in expansion.bindings.items())
     return rename(expansion.forward, fields, display=True)
+
+
+def symbolic_local(node, index: int, names) -> str:
+    """d node / d parents[index] as a formula in the nodes' names: 'x', 'L * (1 - L)', or
+    for a weighted sum's input, its weight's name."""
+    expansion = expand(node.op, len(node.parents))
+    if not isinstance(expansion.derivatives[index], str):  # a user's Python function
+        return expansion.shown_derivative(index)
+    fields = {operand: names[p] for operand, p in zip(expansion.operands, node.parents)}
+    fields["out"] = names[node]
+    return rename(expansion.shown_derivative(index), fields)
 
 
 def legend(order, names) -> list:

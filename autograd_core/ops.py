@@ -19,7 +19,7 @@ operand with the index i (`w_i`, `x_i`, `a_i`) is repeated, its count following 
 node's number of parents, and `fsum(...)` is the exactly rounded sum over i, a helper
 of the vocabulary (as PyTorch's derivatives.yaml names a helper where text cannot say it).
 
-It is one module of some 600 lines because the rows, the expansion of a row for one node
+It is one module of some 670 lines because the rows, the expansion of a row for one node
 and the reading of a row's text (checking it, writing it as Python, renaming its
 operands for display) are one fact: what each operation computes.
 
@@ -43,7 +43,8 @@ import functools
 import math
 import re
 
-__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER", "op_info",
+__all__ = ["Op", "Check", "OPS", "CONSTANTS", "VOCABULARY", "FUNCTIONS", "SUM_HELPER",
+           "BATCH_LAYOUTS", "op_info",
            "Expansion", "expand", "is_operand", "local_formula", "expression_functions", "evaluate",
            "python_source", "rename", "number_text", "register", "unregister",
            "as_markdown", "sigmoid", "relu", "softplus"]
@@ -73,6 +74,9 @@ def softplus(x: float) -> float:
 FUNCTIONS = ("exp", "log", "sin", "cos", "tanh", "sqrt", "abs", "sigmoid", "softplus", "relu")
 SUM_HELPER = "fsum"  # fsum(t_i): the exactly rounded sum of the terms t_i over every i
 VOCABULARY = ("a", "b", "out", "n", "where", SUM_HELPER) + FUNCTIONS
+
+# The shapes batch_writer.py knows how to lay out as one array operation (Op.batch_layout).
+BATCH_LAYOUTS = ("layer", "total")
 
 # Named constants an expression may use (`chainrule grad "sin(pi*x)"`).
 CONSTANTS = {"pi": math.pi, "e": math.e}
@@ -112,7 +116,8 @@ class Op:
     symbol       how the op node is drawn
     stem         how generated code names an unlabelled result ("add" for "+")
     function     its name in expressions (`chainrule grad "sin(x)"`), or None
-    method       the Value method it becomes ("__mul__", "log"), or None
+    method       the Value method it becomes ("__mul__", "log"; "_pow_constant" and
+                 "_pow_value", which Value.__pow__ picks between), or None
     reflected    the reflected method for a number on the left ("__rmul__"), or None
     checks       Checks on the operands, before the result is computed
     derivative_checks  {operand: Checks} that apply only when that operand needs a
@@ -121,16 +126,22 @@ class Op:
     nary         True for the n-ary sums (wsum, sum), computed by engine.py's own functions
     finite       True when out and the derivatives are finite for every finite input
                  (sigmoid, tanh, sin, ...): the engine then skips its overflow checks
+    batch_layout how the batch compile lays out a group of these nodes as one array
+                 operation (batch_writer.py): "layer" for the weighted sum w . x + b (a
+                 layer's neurons: one matrix product), "total" for a plain sum (of a whole
+                 group's columns: one array sum); None for one operation per column
     apply        the engine's function applying it to Values or numbers (set by methods.py)
     """
 
     __slots__ = ("name", "symbol", "stem", "forward", "derivatives", "operands", "doc",
                  "function", "method", "reflected", "checks", "derivative_checks",
-                 "parameter", "nary", "overflow_hint", "user", "finite", "apply")
+                 "parameter", "nary", "overflow_hint", "user", "finite", "batch_layout",
+                 "apply")
 
     def __init__(self, name, forward, derivatives, symbol=None, function=None, method=None,
                  reflected=None, checks=(), derivative_checks=None, parameter=None,
-                 nary=False, doc="", overflow_hint="", user=False, finite=False, stem=None):
+                 nary=False, doc="", overflow_hint="", user=False, finite=False, stem=None,
+                 batch_layout=None):
         if not isinstance(name, str) or not name:
             raise TypeError(f"an operation needs a name (a non-empty str), got {name!r}")
         if not isinstance(derivatives, dict) or not derivatives:
@@ -153,6 +164,10 @@ class Op:
         self.overflow_hint = overflow_hint
         self.user = user
         self.finite = finite
+        if batch_layout not in BATCH_LAYOUTS + (None,):
+            raise ValueError(f"{name}: batch_layout is one of {', '.join(BATCH_LAYOUTS)} "
+                             f"or None, got {batch_layout!r}")
+        self.batch_layout = batch_layout
         self.apply = None
         allowed = {"a", "b"} if not nary else None
         for operand in self.operands:
@@ -334,8 +349,17 @@ def _with_index(formula, j):
     """An indexed formula for index j: x_i -> x_3."""
     if not isinstance(formula, str):
         return formula
-    return _OPERAND.sub(lambda m: m.group(0)[:-1] + str(j) if m.group(0).endswith("_i")
-                        else m.group(0), formula) if "_i" in formula else formula
+    template = _index_template(formula)
+    return formula if template is None else template.format(j=j)
+
+
+@functools.lru_cache(maxsize=None)
+def _index_template(formula):
+    """The formula renamed once with {j} for every index (x_i -> x_{j}), or None when
+    it has none: a wsum of 784 inputs needs it for each of them."""
+    indexed = {node.id: f"{node.id[:-1]}{{j}}" for node in ast.walk(_tree(formula))
+               if isinstance(node, ast.Name) and is_operand(node.id) and _indexed(node.id)}
+    return rename(formula, indexed) if indexed else None
 
 
 def _expanded_sums(text, count):
@@ -477,13 +501,14 @@ class _Rename(ast.NodeTransformer):
     -> the branch it picks; with display, fsum((t_1, t_2)) -> t_1 + t_2 and fsum(t_i)
     -> sum(t_i), as a reader writes a sum."""
 
-    def __init__(self, names, numbers, display):
+    def __init__(self, names, numbers, display, write_number):
         self.names, self.numbers, self.display = names, numbers, display
+        self.write_number = write_number
 
     def visit_Name(self, node):
         if node.id in self.numbers:
             return ast.copy_location(
-                ast.parse(number_text(self.numbers[node.id]), mode="eval").body, node)
+                ast.parse(self.write_number(self.numbers[node.id]), mode="eval").body, node)
         if node.id in self.names:
             return ast.Name(id=f"__slot_{node.id}__", ctx=ast.Load())
         return node
@@ -510,17 +535,21 @@ class _Rename(ast.NodeTransformer):
         return node
 
 
-def rename(text: str, names=None, numbers=None, display=False) -> str:
+def rename(text: str, names=None, numbers=None, display=False,
+           write_number=number_text) -> str:
     """The formula text with operands renamed: names maps an operand to any text (a
-    node's name such as L1.n1.w1 or (w*x), put in as it is); numbers maps a parameter to
-    its value, put in as a number, after which a where() it decides becomes its branch.
-    display: sums written as a reader writes them (fsum((p, q)) as p + q).
+    node's name such as L1.n1.w1 or (w*x), or an array's source; put in as it is);
+    numbers maps a parameter or operand to its value, put in as a number (written by
+    write_number), after which a where() it decides becomes its branch. display: sums
+    written as a reader writes them (fsum((p, q)) as p + q).
 
-    The one way the table's formulas are renamed: for the step text, the legend and the
-    local derivatives shown on the pictures.
+    The one way the table's formulas are renamed: for the step text, the legend, the
+    local derivatives shown on the pictures, an indexed operand's index (w_i -> w_3)
+    and the batch compile's array code.
     """
     names = names or {}
-    tree = _Rename(names, numbers or {}, display).visit(copy.deepcopy(_tree(text)))
+    tree = _Rename(names, numbers or {}, display, write_number).visit(
+        copy.deepcopy(_tree(text)))
     source = ast.unparse(ast.fix_missing_locations(tree))
     if not names:
         return source
@@ -559,7 +588,7 @@ _declare("/", "a / b", {"a": "1 / b", "b": "-out / b"}, method="__truediv__", st
          checks=[Check("b == 0", ZeroDivisionError, "division by zero: {a} / {b}")])
 _declare("neg", "-a", {"a": "-1"}, symbol="-", method="__neg__", finite=True, doc="negation")
 _declare("**n", "a ** n", {"a": "where(n == 0, 0, n * a ** (n - 1))"}, symbol="**",
-         stem="pow",
+         method="_pow_constant", stem="pow",
          parameter="n", doc="a power with a constant exponent n (a plain number)",
          checks=[Check("a < 0 and n != int(n)", ValueError,
                        "a negative base to a non-integer power is not a real number: "
@@ -621,9 +650,10 @@ _declare("minimum", "where(a <= b, a, b)",
          symbol="min", function="minimum",
          finite=True, doc="the smaller of a and b; at a tie each gets half the gradient (as PyTorch)")
 _declare("wsum", "fsum(w_i * x_i) + b", {"w_i": "x_i", "x_i": "w_i", "b": "1"},
-         symbol="Σwx+b", nary=True, stem="net",
+         symbol="Σwx+b", nary=True, stem="net", batch_layout="layer",
          doc="a neuron's net input: weights, inputs and bias in one node")
 _declare("sum", "fsum(a_i)", {"a_i": "1"}, symbol="Σ", nary=True, stem="total",
+         batch_layout="total",
          doc="the sum of many terms")
 
 

@@ -8,7 +8,8 @@
 
 A failure says which input is wrong, with the engine's number and yours; for a formula
 it gives the first point where they differ and the chain-rule factors the engine used
-there, so you can see which factor of your derivation went wrong.
+there, so you can see which factor of your derivation went wrong. The factors are named,
+written and numbered as on every page (autograd_core.naming, numbers.format_number).
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import inspect
 import math
 import random
 
-from .engine import Value, _check_data, _describe
+from .engine import Value, _check_data, _describe, topological_order
 from .functional import grad
 from .gradcheck import call_with_inputs, compare
-from .ops import op_info, rename
+from .naming import legend, node_names, symbolic_local
+from .numbers import DIGITS, format_number
 from .trace import trace_backward
 
 __all__ = ["assert_grad", "assert_derivative", "chain_rule_factors"]
@@ -50,40 +52,30 @@ def assert_grad(f, at, expected, rtol=1e-6, atol=1e-9):
         raise AssertionError("assert_grad: wrong gradient at " + "; ".join(wrong))
 
 
-def chain_rule_factors(f, at) -> list:
-    """The engine's chain-rule steps for f at `at`, one line each:
-    'x0 -> n1 (*): local d n1/d x0 = b = 2.0, upstream 0.25, contribution 0.5'."""
+def chain_rule_factors(f, at, digits: int = DIGITS) -> list:
+    """The engine's chain-rule steps for f at `at`, one line each, in the nodes' names
+    (autograd_core.naming: the inputs x0, x1, ...; results n1, n2, ... in forward order;
+    the output L), each local derivative as the op table's formula in those names:
+    'step 4: dn1/dx0 = x1 = 1.548 (*), upstream dL/dn1 = 0.05789, adds 0.0896 to dL/dx0'."""
+    return _factors(f, at, digits)[1]
+
+
+def _factors(f, at, digits=DIGITS):
+    """(the legend of the names [(n1, 'x0 * x1'), ...], chain_rule_factors' lines)."""
     xs = [Value(x, label=f"x{i}") for i, x in enumerate(at)]
     out = f(xs)
-    names, count = {out: out.label or "L"}, 0
+    order = topological_order(out)
+    names = node_names(order, out)
+    shown = lambda x: format_number(x, digits)  # noqa: E731
+    r = names[out]
     lines = []
     for step in trace_backward(out):
-        for node in (step.node,) + step.node.parents:
-            if node not in names:
-                if node.label:
-                    names[node] = node.label
-                elif not node.parents:
-                    names[node] = repr(node.data)
-                else:
-                    count += 1
-                    names[node] = f"n{count}"
         n, p = names[step.node], names[step.parent]
-        lines.append(f"step {step.number}: d{n}/d{p} = {_in_names(step, names)} = {step.local:.6g} "
-                     f"({step.op_symbol}), upstream dL/d{n} = {step.upstream:.6g}, "
-                     f"adds {step.contribution:.6g} to dL/d{p}")
-    return lines
-
-
-def _in_names(step, names):
-    """The step's local formula with a, b, out replaced by the nodes' names."""
-    node = step.node
-    if op_info(node.op).nary:
-        return step.formula
-    mapping = dict(zip("ab", (names[p] for p in node.parents)), out=names[node])
-    try:
-        return rename(step.formula, mapping)
-    except (SyntaxError, ValueError):
-        return step.formula
+        lines.append(f"step {step.number}: d{n}/d{p} = "
+                     f"{symbolic_local(step.node, step.index, names)} = {shown(step.local)} "
+                     f"({step.op_symbol}), upstream d{r}/d{n} = {shown(step.upstream)}, "
+                     f"adds {shown(step.contribution)} to d{r}/d{p}")
+    return legend(order, names), lines
 
 
 def _arity(claimed, n_inputs):
@@ -140,11 +132,12 @@ def assert_derivative(f, wrt, claimed, points=50, seed=0, rtol=1e-6, atol=1e-9,
                                  f"(engine: {engine!r})") from None
         checked += 1
         if not (math.isfinite(hand) and abs(engine - hand) <= atol + rtol * abs(engine)):
-            factors = "\n  ".join(chain_rule_factors(f, at))
+            names, factors = _factors(f, at)
+            where = "; ".join(f"{name} = {text}" for name, text in names)
             raise AssertionError(
                 f"assert_derivative: d f/d x{wrt} differs at {_point(at)}: engine "
-                f"{engine!r}, claimed {hand!r}.\n The engine's chain-rule factors there:\n  "
-                + factors)
+                f"{engine!r}, claimed {hand!r}.\n The engine's chain-rule factors there"
+                + (f" (where {where})" if where else "") + ":\n  " + "\n  ".join(factors))
 
 
 def _point(at):

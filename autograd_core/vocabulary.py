@@ -30,7 +30,9 @@ __all__ = ["FLOAT_FUNCTIONS", "BACKENDS", "backend", "VALUE_FUNCTIONS", "float_w
 FLOAT_FUNCTIONS = {"exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos,
                    "tanh": math.tanh, "sqrt": math.sqrt, "abs": abs, "sigmoid": sigmoid,
                    "softplus": softplus, "relu": relu}
-assert tuple(FLOAT_FUNCTIONS) == FUNCTIONS, "each name of the vocabulary means one float function"
+if tuple(FLOAT_FUNCTIONS) != FUNCTIONS:  # a check, not an assert: python -O drops asserts
+    raise RuntimeError(f"each name of the vocabulary means one float function: ops.FUNCTIONS "
+                       f"is {FUNCTIONS}, FLOAT_FUNCTIONS has {tuple(FLOAT_FUNCTIONS)}")
 
 
 def float_where(condition, x, y):

@@ -76,7 +76,7 @@ def register(subparsers):
 def run_drill(args) -> int:
     from student import drill
     from student.grading import answer_template
-    from visualize.graph import write_atomically
+    from autograd_core.files import write_bytes
 
     try:
         exercise = drill.make_exercise(args.seed, args.level)
@@ -102,7 +102,7 @@ def run_drill(args) -> int:
     try:
         os.makedirs(folder, exist_ok=True)
         for name in FILES:
-            write_atomically(os.path.join(folder, name), contents[name].encode("utf-8"))
+            write_bytes(os.path.join(folder, name), contents[name].encode("utf-8"))
     except OSError as error:
         return fail(f"--out {folder}: cannot write: {error.strerror or error}")
     print(f"seed {exercise.seed!r}, level {exercise.level}: L = {exercise.text}")

@@ -305,9 +305,8 @@ def write_output(root, path, option, args):
             step_through_html(root, path, passes=args.passes, digits=args.digits)
         elif option == "latex":
             from visualize.export import derivation_latex
-            from visualize.graph import write_atomically
-            write_atomically(path, derivation_latex(root, args.digits,
-                                                    args.passes).encode("utf-8"))
+            from autograd_core.files import write_bytes
+            write_bytes(path, derivation_latex(root, args.digits, args.passes).encode("utf-8"))
         elif option == "gif":
             from visualize.export import write_gif
             write_gif(root, path, passes=args.passes, digits=args.digits)

@@ -2,9 +2,10 @@
 
 Rendering uses graphviz-pure, a self-contained dot engine installed by pip, so the
 pictures are the same on every machine and need no system graphviz. Every chain-rule
-step shown anywhere (terminal, picture, page, quiz, worksheet, slides) is narrated by
-`explain.py`, with nodes named by `autograd_core.naming` and numbers by
-`autograd_core.numbers.format_number`.
+step these pictures and pages show (terminal, picture, page, quiz, worksheet, slides) is
+narrated by `explain.py`. Its names, local derivatives and numbers come from the engine
+(`autograd_core.naming`, `autograd_core.numbers.format_number`), which words the one
+other list of steps, a failed `assert_derivative`, with the same three.
 """
 
 from autograd_core.numbers import format_number

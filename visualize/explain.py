@@ -12,17 +12,17 @@ Numbers are shown by `autograd_core.numbers.format_number`, the one rule everywh
 
 from __future__ import annotations
 
-
 from autograd_core import Value, topological_order, trace_backward
 from autograd_core import naming
-# DIGITS and format_number are imported by the other visualize modules from here too
+# DIGITS, format_number and symbolic_local are imported by the other visualize modules
+# (and the playground) from here too
+from autograd_core.naming import symbolic_local
 from autograd_core.numbers import DIGITS, format_number
-from autograd_core.ops import expand, rename
+from autograd_core.ops import expand
 
 __all__ = ["node_names", "symbolic_local",
            "op_hint", "NarratedStep", "Derivation", "narrate", "explain_backward",
            "step_line", "kept_grads"]
-
 
 
 # ------------------------------------------------------------------------- names
@@ -31,16 +31,6 @@ def node_names(root: Value, order=None) -> dict:
     """Every node's name (autograd_core.naming), constants written with format_number."""
     order = topological_order(root) if order is None else order
     return naming.node_names(order, root)
-
-
-def symbolic_local(node: Value, index: int, names: dict) -> str:
-    """d node / d parents[index] as a formula in the nodes' own names, e.g. 'x' or 'L * (1 - L)'."""
-    expansion = expand(node.op, len(node.parents))
-    if not isinstance(expansion.derivatives[index], str):  # a user's Python function
-        return expansion.shown_derivative(index)
-    fields = {operand: names[p] for operand, p in zip(expansion.operands, node.parents)}
-    fields["out"] = names[node]
-    return rename(expansion.shown_derivative(index), fields)
 
 
 def op_hint(node: Value, index: int) -> str:

@@ -16,8 +16,10 @@ import re
 import unicodedata
 
 from autograd_core import Value
+from autograd_core.files import write_bytes
+from autograd_core.ops import expression_functions
 
-from .graph import _escape_text, dot_binary, draw_graph, write_atomically
+from .graph import _escape_text, dot_binary, draw_graph
 from .explain import DIGITS, Derivation, format_number, kept_grads, narrate
 
 __all__ = ["latex_name", "latex_number", "latex_formula", "derivation_latex",
@@ -25,8 +27,6 @@ __all__ = ["latex_name", "latex_number", "latex_formula", "derivation_latex",
 
 _SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "#": r"\#", "$": r"\$",
             "%": r"\%", "&": r"\&", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
-_FUNCTIONS = {"exp", "log", "tanh", "sigmoid", "relu", "sin", "cos", "sqrt", "abs",
-              "softplus", "maximum", "minimum"}
 
 # Greek letters as math-mode commands (a student's λ is \lambda on the slide); capitals
 # that look like Latin ones have no command of their own and are set upright, as LaTeX
@@ -109,10 +109,12 @@ _TOKEN = re.compile(r"\s*(\*\*|[^\W\d]\w*|\d+\.?\d*(?:e-?\d+)?|\S)")
 def latex_formula(formula: str, names=()) -> str:
     """A formula in the nodes' names ('L * (1 - L)', 'n * a**(n - 1)') in math mode.
 
-    Tokens that are node names become latex_name; '*' a \\cdot; '**' an exponent.
-    Names that are not identifiers (a label like '(w*x)') are looked up whole first.
+    Tokens that are node names become latex_name; '*' a \\cdot; '**' an exponent; the op
+    table's functions (sin, or one a user declared) \\operatorname. Names that are not
+    identifiers (a label like '(w*x)') are looked up whole first.
     """
     names = sorted(set(names), key=len, reverse=True)
+    functions = expression_functions()  # read now: a function declared later counts too
     out, i = [], 0
     while i < len(formula):
         while i < len(formula) and formula[i] == " ":
@@ -143,7 +145,7 @@ def latex_formula(formula: str, names=()) -> str:
                     i = match.end()
             elif token == "*":
                 out.append(r"\cdot")
-            elif token in _FUNCTIONS:
+            elif token in functions:
                 out.append(rf"\operatorname{{{token}}}")
             elif token in ("if", "else"):
                 out.append(rf"\text{{ {token} }}")
@@ -260,7 +262,7 @@ def write_frames(root: Value, folder, passes: int = 1, digits: int = DIGITS) -> 
     paths = []
     for k, svg in enumerate(frames):
         path = os.path.join(folder, f"frame_{k:0{width}d}.svg")
-        write_atomically(path, svg.encode("utf-8"))
+        write_bytes(path, svg.encode("utf-8"))
         paths.append(path)
     return paths
 
@@ -290,5 +292,5 @@ def write_gif(root: Value, path, passes: int = 1, digits: int = DIGITS,
     buffer = io.BytesIO()
     frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:],
                    duration=int(seconds_per_frame * 1000), loop=0)
-    write_atomically(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
     return path

@@ -10,14 +10,12 @@ import sysconfig
 
 import graphviz
 
-from autograd_core import Value, files, topological_order
+from autograd_core import Value, files, naming, topological_order
 from autograd_core.ops import expand
-
-from autograd_core import naming
 
 from .explain import DIGITS, format_number, node_names, symbolic_local
 
-__all__ = ["draw_graph", "render", "dot_binary", "write_atomically", "FORMATS", "node_name"]
+__all__ = ["draw_graph", "render", "dot_binary", "FORMATS", "node_name"]
 
 FORMATS = ("svg", "png")
 MAX_NODES = 1500  # dot takes minutes beyond a few thousand nodes; nobody can read it
@@ -184,7 +182,7 @@ def render(root: Value, path, format=None, **draw_options) -> str:
     path = os.fspath(path)
     format = picture_format(path, format, "render")
     graph = draw_graph(root, **draw_options)
-    write_atomically(path, graph.pipe(format=format, quiet=True))
+    files.write_bytes(path, graph.pipe(format=format, quiet=True))
     return path
 
 
@@ -208,8 +206,3 @@ def picture_format(path: str, format, who: str) -> str:
     files.check_writable_target(path)  # a device or folder is refused before drawing
     dot_binary()  # a clear error if the engine is missing
     return extension or format or "svg"
-
-
-# The project's one atomic writer: a temporary file made safely beside the target,
-# fsynced and renamed over it; symlinks written through, devices and folders refused.
-write_atomically = files.write_bytes

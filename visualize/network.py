@@ -16,7 +16,10 @@ from __future__ import annotations
 import math
 import os
 
-from .graph import GraphPicture, _escape, picture_format, write_atomically
+from autograd_core.files import write_bytes
+from autograd_core.numbers import format_number
+
+from .graph import GraphPicture, _escape, picture_format
 
 __all__ = ["draw_network", "render_network"]
 
@@ -71,7 +74,8 @@ def draw_network(model, x, target=None, loss="sse", show_grads=False, max_neuron
         raise ValueError("draw_network: show_grads needs a target (dC/dw comes from the "
                          "backward pass of the cost against it)")
     names, outs, nets, deltas, wgrads, cost = _values(model, x, target, loss)
-    g = f"{{:.{digits}g}}".format
+    def g(x):  # every number in the picture as everywhere else: 6.1e-6, never -0
+        return format_number(x, digits)
     sizes = [len(outs[0])] + [len(layer.neurons) for layer in model.layers]
     shown = [_shown(n, max_neurons) for n in sizes]
     largest = max(abs(w.data) for layer in model.layers for n in layer.neurons
@@ -303,5 +307,5 @@ def render_network(model, x, path, format=None, **draw_options):
     path = os.fspath(path)
     format = picture_format(path, format, "render_network")
     picture = draw_network(model, x, **draw_options)
-    write_atomically(path, picture.pipe(format=format, quiet=True))
+    write_bytes(path, picture.pipe(format=format, quiet=True))
     return path

@@ -39,10 +39,11 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 
 from autograd_core import Value, topological_order
+from autograd_core.files import write_bytes
 from autograd_core.numbers import DIGITS, format_number
 from autograd_core.ops import expand
 
-from .graph import dot_binary, draw_graph, node_name, write_atomically
+from .graph import dot_binary, draw_graph, node_name
 from .explain import kept_grads, narrate
 
 __all__ = ["step_through_html", "step_through_page", "StepThrough"]
@@ -292,7 +293,7 @@ def step_through_html(root: Value, path, *, rankdir: str = "LR", parameters=None
     path = _check_target(path)
     page = step_through_page(root, rankdir=rankdir, parameters=parameters, title=title,
                              quiz=quiz, passes=passes, digits=digits, marking=marking)
-    write_atomically(path, page.encode("utf-8"))
+    write_bytes(path, page.encode("utf-8"))
     return path
 
 
@@ -317,7 +318,7 @@ class StepThrough:
 
     def save(self, path) -> str:
         path = _check_target(path)
-        write_atomically(path, self.html.encode("utf-8"))
+        write_bytes(path, self.html.encode("utf-8"))
         return path
 
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from autograd_core import Value, topological_order
-from autograd_core.naming import node_names, short_number
+from autograd_core.naming import node_names
 from autograd_core.numbers import exact_number, format_number, significant_figures
 
 
@@ -36,14 +36,18 @@ def test_significant_figures_as_written(text, figures):
 
 @given(st.floats())
 def test_a_constant_in_a_name_is_the_number_at_4_figures(x):
-    # naming.short_number was a second formatter; it is format_number's default now, and
-    # this was its rule: format(x, ".4g") with the exponent unpadded, 0 for -0
+    # naming had a second formatter for constants (short_number); format_number's default
+    # replaced it, and this was its rule: format(x, ".4g") with the exponent unpadded, 0 for -0
     if x == 0:
         expected = "0"
     else:
         mantissa, e, exponent = format(x, ".4g").partition("e")
         expected = mantissa + ("e" + str(int(exponent)) if e else "")
-    assert short_number(x) == format_number(x) == expected
+    assert format_number(x) == expected
+    if math.isfinite(x):  # and a constant's node name is that number in brackets
+        constant = Value(x, requires_grad=False)
+        out = Value(1.0, label="w") * constant
+        assert node_names(topological_order(out), out)[constant] == f"({expected})"
 
 
 def test_node_names_write_constants_with_format_number():
