@@ -8,15 +8,21 @@ other spellings of the same rows ("bce_with_logits" is "bce", "cross_entropy" is
 
 A row that `trains` (has a batch `function`) is one `chainrule train --loss` offers
 (`LOSSES`); a row with a per-example `cost` is one `neuron_backward` states delta rules
-for (`NEURON_LOSSES`).
+for (`NEURON_LOSSES`). A training row also says what its outputs mean: how they become a
+class (`threshold`, `class_index`), how they become what `nn.predict` gives
+(`probabilities`), and which neuron-level row explains one example of it (`neuron_loss`,
+`neuron_factor`): evaluation, prediction and the playground read those fields, never the
+loss's name.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 from autograd_core import value_sum
+from autograd_core.ops import sigmoid
 
 from .losses import bce_with_logits, binary_cross_entropy, cross_entropy, mse_loss, sse_loss
 
@@ -52,6 +58,18 @@ def _ce_one_sample(outputs, targets):
         - value_sum([t * z for t, z in zip(onehot, outputs)])
 
 
+# ------------------------------------------------ raw outputs as predict gives them
+def _probability_of_logit(outputs):
+    return [sigmoid(outputs[0])]
+
+
+def _softmax_floats(outputs):
+    top = max(outputs)
+    exps = [math.exp(v - top) for v in outputs]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
 # ------------------------------------------------- one example's cost, neuron by neuron
 def _summed(per_output):
     """The sum over the outputs of a loss that nn.losses gives as a mean over examples."""
@@ -74,6 +92,19 @@ class Loss:
     cost: Optional[Callable] = None  # (one example's outputs, its target) -> its cost, the
                                      # one neuron_backward states delta rules for
     spellings: tuple = ()     # other names for this same loss
+    # What a trained output means. A one-output model predicts class 1 where its output
+    # is above `threshold` (a logit at 0, a probability at 0.5); with `class_index` the
+    # target is a class index (one-hot placeholders in the batch graph, an int for
+    # neuron_backward) and the prediction is the class of the largest output.
+    threshold: float = 0.5
+    class_index: bool = False
+    probabilities: Optional[Callable] = None  # one example's raw outputs (floats) -> what
+                                              # nn.predict gives; None: the outputs as they are
+    # The neuron_backward loss whose delta rules explain one example of this loss (named
+    # as the playground's derivation shows it), and the factor from that example's cost to
+    # its share of the batch's mean: mse's (o - y)^2 is twice sse's 1/2 (y - o)^2.
+    neuron_loss: Optional[str] = None
+    neuron_factor: float = 1.0
 
     @property
     def trains(self):
@@ -91,14 +122,17 @@ LOSS_TABLE = {loss.name: loss for loss in (
          "binary cross-entropy on a logit: a linear output and the stable bce_with_logits "
          "(sigmoid + cross-entropy, finite for any logit)", "linear",
          lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,), _bce_one_sample,
-         _summed(bce_with_logits), spellings=("bce_with_logits",)),
+         _summed(bce_with_logits), spellings=("bce_with_logits",), threshold=0.0,
+         probabilities=_probability_of_logit, neuron_loss="bce_with_logits"),
     Loss("mse", "mean squared error",
          "mean squared error: a sigmoid output for 0/1 labels, a linear one for regression",
-         None, lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2), _mse_one_sample),
+         None, lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2), _mse_one_sample,
+         neuron_loss="sse", neuron_factor=2.0),
     Loss("ce", "softmax cross-entropy",
          "softmax cross-entropy over the classes (one logit per class)", "linear",
          _mean_cross_entropy, tuple(range(3, 1000)), _ce_one_sample, cross_entropy,
-         spellings=("cross_entropy",)),
+         spellings=("cross_entropy",), class_index=True, probabilities=_softmax_floats,
+         neuron_loss="cross_entropy"),
     Loss("sse", "quadratic cost",
          "the article's quadratic cost C = 1/2 sum (y - a)^2 (nn.sse_loss), any output", None,
          cost=sse_loss),
