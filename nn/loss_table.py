@@ -105,6 +105,7 @@ class Loss:
     # its share of the batch's mean: mse's (o - y)^2 is twice sse's 1/2 (y - o)^2.
     neuron_loss: Optional[str] = None
     neuron_factor: float = 1.0
+    note: str = ""            # what a menu says beside the name
 
     @property
     def trains(self):
@@ -123,7 +124,7 @@ LOSS_TABLE = {loss.name: loss for loss in (
          "(sigmoid + cross-entropy, finite for any logit)", "linear",
          lambda outs, ys: bce_with_logits([o[0] for o in outs], ys), (2,), _bce_one_sample,
          _summed(bce_with_logits), spellings=("bce_with_logits",), threshold=0.0,
-         probabilities=_probability_of_logit, neuron_loss="bce_with_logits"),
+         probabilities=_probability_of_logit, neuron_loss="bce_with_logits", note="with logits"),
     Loss("mse", "mean squared error",
          "mean squared error: a sigmoid output for 0/1 labels, a linear one for regression",
          None, lambda outs, ys: mse_loss([o[0] for o in outs], ys), (0, 2), _mse_one_sample,
@@ -132,7 +133,7 @@ LOSS_TABLE = {loss.name: loss for loss in (
          "softmax cross-entropy over the classes (one logit per class)", "linear",
          _mean_cross_entropy, tuple(range(3, 1000)), _ce_one_sample, cross_entropy,
          spellings=("cross_entropy",), class_index=True, probabilities=_softmax_floats,
-         neuron_loss="cross_entropy"),
+         neuron_loss="cross_entropy", note="softmax cross-entropy"),
     Loss("sse", "quadratic cost",
          "the article's quadratic cost C = 1/2 sum (y - a)^2 (nn.sse_loss), any output", None,
          cost=sse_loss),

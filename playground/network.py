@@ -21,9 +21,10 @@ from nn.serialize import ModelFileError, model_from_dict, model_to_dict
 from nn.loss_table import LOSSES
 from nn.step_functions import as_predictions, batch_step
 from nn.trainer import Trainer
-from nn.training_config import TrainConfig
+from nn.training_config import HIDDEN_ACTIVATIONS, TrainConfig
 
-__all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
+__all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT",
+           "choices"]
 
 # What one request may ask for: enough for any lesson, small enough that a browser cannot
 # exhaust the machine. The server enforces them; the page shows them beside the controls.
@@ -52,10 +53,26 @@ OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0
 # The datasets the page can draw: two classes in the plane (a heatmap), a curve, or
 # digits (64 inputs, 10 classes: test digits marked right or wrong, a confusion matrix).
 PLAYGROUND_DATASETS = list(DATASETS)
-# None: the dataset's row (nn.datasets.DATASETS), as `chainrule train` reads it.
-DEFAULTS = {"dataset": "moons", "hidden": None, "activation": None, "loss": None,
+# The dataset is `chainrule train`'s default (TrainConfig's); None: the dataset's row
+# (nn.datasets.DATASETS), as `chainrule train` reads it.
+DEFAULTS = {"dataset": TrainConfig.dataset, "hidden": None, "activation": None, "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
             "samples": None, "noise": None}
+
+
+def choices() -> dict:
+    """What the page's menus offer, as [value, label] pairs, from the rows that define
+    them: the datasets (the default first), the hidden activations and the training
+    losses; the value "" leaves the choice to the dataset's row."""
+    def named(name, note):
+        return [name, f"{name} ({note})" if note else name]
+
+    first = DEFAULTS["dataset"]
+    datasets = [first] + [name for name in PLAYGROUND_DATASETS if name != first]
+    return {"dataset": [named(name, DATASETS[name].note) for name in datasets],
+            "activation": [["", "the dataset's"]] + [[a, a] for a in HIDDEN_ACTIVATIONS],
+            "loss": [["", "default"]] + [named(name, loss.note)
+                                         for name, loss in LOSSES.items()]}
 
 
 class SettingsError(ValueError):

@@ -75,6 +75,21 @@
     return s;
   }
 
+  // The dataset, activation and loss menus: the server's "choices" reply, from nn's
+  // dataset rows and loss table, each a [value, label] pair.
+  function fillChoices(choices) {
+    Object.keys(choices).forEach(function (name) {
+      var select = $(name);
+      select.textContent = "";
+      choices[name].forEach(function (pair) {
+        var option = document.createElement("option");
+        option.value = pair[0];
+        option.textContent = pair[1];
+        select.appendChild(option);
+      });
+    });
+  }
+
   var urlProblems = [];  // shown after the first network is set up, so nothing hides them
 
   function applyUrlParameters() {
@@ -803,7 +818,6 @@
   }
 
   async function start() {
-    applyUrlParameters();
     $("tab-network").addEventListener("click", function () { selectTab("network"); });
     $("tab-expression").addEventListener("click", function () { selectTab("expression"); });
     $("play").addEventListener("click", function () { setPlaying(!state.playing); });
@@ -867,7 +881,13 @@
     $("expr-prev").addEventListener("click", function () { exprGo(state.exprStep - 1); });
     $("expr-next").addEventListener("click", function () { exprGo(state.exprStep + 1); });
     $("expr-reset").addEventListener("click", function () { exprGo(0); });
-    if (!(await connect())) {
+    var connected = await connect();
+    if (connected) {
+      var offered = await request({type: "choices"});
+      if (offered.type === "choices") { fillChoices(offered.choices); }
+    }
+    applyUrlParameters();  // after the menus are filled, so an address's choice is checked
+    if (!connected) {
       showMessage("cannot reach the playground server; is `chainrule playground` still running, " +
                   "and did you open the full address with its token?");
       return;
