@@ -1,5 +1,13 @@
 // The playground page: talks to its server over one websocket and draws what it sends.
-// All numbers come from the server (the chainrule engine); this file only draws them.
+// All numbers come from the server (the chainrule engine); this file only draws them,
+// each written by numbers.js (format_number's browser twin, loaded before it).
+//
+// Why one file of about 900 lines: its parts (messages, settings, the network tab and
+// its picture, the play loop, the expression tab, the wiring) share one closure, the
+// socket and `state`, and call each other both ways (a frame redraws the picture, a
+// click on the picture asks for a derivation, the wiring starts everything). Split, they
+// would need a module loader or globals for that state, and the page is served as plain
+// files with no build step. The sections below are marked with "// ---" rules.
 "use strict";
 
 (function () {
@@ -21,9 +29,10 @@
     box.hidden = !text;
   }
 
+  // A number as format_number writes it (numbers.js, its browser twin); "–" for none.
   function fmt(x, digits) {
     if (x === null || x === undefined) { return "–"; }
-    return Number(x).toPrecision(digits || 5).replace(/(\.\d*?)0+(e|$)/, "$1$2").replace(/\.(e|$)/, "$1");
+    return ChainruleNumbers.formatNumber(x, digits);
   }
 
   // One request at a time per reply, in order: the server answers each with one message.
