@@ -16,7 +16,8 @@ disagreement raises `EngineMismatch` (a bug, never a teaching point). The result
 every number, and one step per delta and per gradient, each with its equation and the
 numbers in it.
 
-Losses (`LOSSES`, rows of the one table nn/loss_table.py), and the output rule each gives:
+Losses (`LOSSES`, rows of the one table nn/loss_table.py, each with its output rule,
+`output_delta`):
     "sse"              C = 1/2 sum (y - a)^2 (nn.sse_loss): delta = (a - y) * f'(net)
     "sigmoid_bce"      sigmoid outputs, C = sum of binary cross-entropies:  delta = a - y
     "bce"              linear outputs z, sigmoid folded into the loss (bce_with_logits,
@@ -31,12 +32,11 @@ import math
 from dataclasses import dataclass, field
 
 from autograd_core import Value
-from autograd_core.ops import evaluate, op_info, rename, sigmoid as _sigmoid
+from autograd_core.ops import evaluate, op_info, rename
 from autograd_core.vocabulary import backend
 
 from .layers import MLP, Neuron
-from .loss_table import NEURON_LOSSES, loss_named
-from .losses import softmax
+from .loss_table import NEURON_LOSSES, OutputNeuron, loss_named
 
 __all__ = ["neuron_backward", "NetworkBackward", "NeuronStep", "EngineMismatch", "LOSSES",
            "activation_slope"]
@@ -127,12 +127,12 @@ class NetworkBackward:
         return [s.line(digits) for s in self.steps if s.kind in shown]
 
 
-def _check_target(model, loss, target):
+def _check_target(model, spec, target):
     n_out = len(model.layers[-1].neurons)
-    if loss == "ce":
+    if spec.class_index:
         if isinstance(target, bool) or not isinstance(target, int):
-            raise TypeError(f"neuron_backward: with loss 'ce' the target is the class "
-                            f"index (an int), got {target!r}")
+            raise TypeError(f"neuron_backward: with loss {spec.name!r} the target is the "
+                            f"class index (an int), got {target!r}")
         if not 0 <= target < n_out:
             raise ValueError(f"neuron_backward: target class {target} is out of range for "
                              f"{n_out} outputs; use 0..{n_out - 1}")
@@ -175,7 +175,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
         raise ValueError(f"neuron_backward: loss {loss!r} needs {wanted} output neurons, but "
                          f"this network's are {out_activation}; build it with "
                          f"output_activation={wanted!r} or use loss 'sse'")
-    target = _check_target(model, loss, target)
+    target = _check_target(model, spec, target)
     C = cost_symbol
 
     # --- the scalar engine: forward, cost, backward (the parameters' grads restored after)
@@ -206,7 +206,7 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     result = NetworkBackward(loss, cost.data, names, nets, outs, deltas, weight_grads,
                              bias_grads, [None] + [[[w.label for w in n.w] for n in layer.neurons]
                                                    for layer in model.layers])
-    if loss != "ce":
+    if not spec.class_index:  # a summed cost: one term per output
         result.cost_terms = [term.data for term in cost.parents]
     steps = result.steps
 
@@ -222,7 +222,6 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
     def input_name(layer, i):
         return names[0][i] if layer == 1 else f"out_{names[layer - 1][i]}"
 
-    probs = [p.data for p in softmax(outs[L])] if loss == "ce" else None
     for l in range(L, 0, -1):
         neurons = model.layers[l - 1].neurons
         deltas[l] = []
@@ -245,28 +244,10 @@ def neuron_backward(model, x, target, loss="sse", digits=4, cost_symbol="C"):
                     + ")")
                 numbers = ("{} * (" + " + ".join("{} * {}" for _ in terms) + ") = {} * {}",
                            (slope, *[x for w, d in terms for x in (w.data, d)], slope, error))
-            elif loss == "sse":
-                y = target[j]
-                delta = (a - y) * slope
-                rule = f"(a - y) * {symbol}"
-                numbers = ("({} - {}) * {}", (a, y, slope))
-            elif loss == "sigmoid_bce":
-                y = target[j]
-                delta = a - y
-                rule = "a - y"
-                numbers = ("{} - {}", (a, y))
-            elif loss == "bce":
-                y = target[j]
-                s = _sigmoid(net)
-                delta = s - y
-                rule = f"sigmoid(net_{name}) - y"
-                numbers = ("{} - {}", (s, y))
             else:
-                onehot = 1.0 if j == target else 0.0
-                delta = probs[j] - onehot
-                rule = f"softmax_{j + 1} - onehot_{j + 1}"
-                numbers = (f"{{}} - {onehot:g}", (probs[j],))
-            if (l < L or loss == "sse") and neuron.activation != "linear":
+                delta, rule, numbers = spec.output_delta(
+                    OutputNeuron(j, name, net, a, slope, symbol, outs[L]), target)
+            if symbol in rule and neuron.activation != "linear":  # a rule with f' in it shows f'
                 rule += f"      [{symbol} = {formula}]"
             deltas[l].append(delta)
             step("delta", l, j, f"delta_{name}", rule, numbers, delta, engine_delta[l][j])

@@ -4,7 +4,8 @@ Each generator returns `(X, y)`: X a list of examples, each a list of floats, an
 list of floats. Classification sets (xor, moons, circles, spiral) are 2-D with labels
 0.0 / 1.0 in roughly equal numbers; `sine` is a 1-D regression curve; `digits` are the
 8 x 8 handwritten digits scikit-learn ships inside its package (64 pixels in [0, 1],
-labels 0.0 ... 9.0; the `digits` extra, nothing is downloaded). The same
+labels 0.0 ... 9.0; the `digits` extra, nothing is downloaded). A generator's `n` and
+`noise` default to its row in `DATASETS`, the one place a dataset's facts live. The same
 arguments give the same data, bit for bit: only Python's `random.Random(seed)` and
 `math` are used. Points come shuffled, so any slice is a fair sample of both classes.
 
@@ -30,7 +31,12 @@ __all__ = ["SCALE", "xor", "moons", "circles", "spiral", "sine", "digits", "DATA
 SCALE = 3.0
 
 
-def _check(n, noise, seed, least=2):
+def _check(name, n, noise, seed, least=2):
+    """A seeded generator for the dataset `name`, after checking its arguments; n and
+    noise given as None are the dataset's row's (its one statement of them)."""
+    row = DATASETS[name]
+    n = row.samples if n is None else n
+    noise = row.noise if noise is None else noise
     if isinstance(n, bool) or not isinstance(n, int) or n < least:
         raise ValueError(f"n must be an int >= {least}, got {n!r}")
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) \
@@ -38,7 +44,7 @@ def _check(n, noise, seed, least=2):
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise TypeError(f"seed must be an int or None, got {seed!r}")
-    return random.Random(seed)
+    return random.Random(seed), n, noise
 
 
 def _shuffled(points, labels, rng):
@@ -57,14 +63,14 @@ def _spaced(i, count, start, stop):
     return start if count == 1 else start + (stop - start) * i / (count - 1)
 
 
-def xor(n=200, noise=0.3, seed=0):
+def xor(n=None, noise=None, seed=0):
     """Points in the square [-3, 3]^2, label 1 where exactly one coordinate is positive.
 
     Each point lies 0.3 to 3 from both axes before the noise (Gaussian, std `noise`) is
     added, so with little noise the four quadrants are cleanly separable. Class 0 fills
     the quadrants (+, +) and (-, -), class 1 the other two.
     """
-    rng = _check(n, noise, seed)
+    rng, n, noise = _check("xor", n, noise, seed)
     n0, n1 = _split(n)
     points, labels = [], []
     for count, label in ((n0, 0.0), (n1, 1.0)):
@@ -78,12 +84,12 @@ def xor(n=200, noise=0.3, seed=0):
     return _shuffled(points, labels, rng)
 
 
-def moons(n=200, noise=0.3, seed=0):
+def moons(n=None, noise=None, seed=0):
     """Two interleaving half circles of radius 3 (sklearn's make_moons times 3), centred.
 
     Class 0 is the upper arc, class 1 the lower one; Gaussian noise of std `noise`.
     """
-    rng = _check(n, noise, seed)
+    rng, n, noise = _check("moons", n, noise, seed)
     n0, n1 = _split(n)
     points, labels = [], []
     for i in range(n0):
@@ -101,9 +107,9 @@ def moons(n=200, noise=0.3, seed=0):
     return _shuffled(points, labels, rng)
 
 
-def circles(n=200, noise=0.15, seed=0, factor=0.5):
+def circles(n=None, noise=None, seed=0, factor=0.5):
     """A circle of radius 3 (class 0) around one of radius 3 * `factor` (class 1)."""
-    rng = _check(n, noise, seed)
+    rng, n, noise = _check("circles", n, noise, seed)
     if not isinstance(factor, (int, float)) or isinstance(factor, bool) \
             or not 0.0 < factor < 1.0:
         raise ValueError(f"factor must lie strictly between 0 and 1, got {factor!r}")
@@ -118,14 +124,14 @@ def circles(n=200, noise=0.15, seed=0, factor=0.5):
     return _shuffled(points, labels, rng)
 
 
-def spiral(n=200, noise=0.15, seed=0, turns=1.25):
+def spiral(n=None, noise=None, seed=0, turns=1.25):
     """Two interleaved spiral arms, one per class, winding out from the centre.
 
     Along an arm the radius grows from 0.3 to 3 while the angle turns `turns` full
     circles; the second arm is the first rotated by half a turn. The noise (std
     `noise`) is added to the positions.
     """
-    rng = _check(n, noise, seed)
+    rng, n, noise = _check("spiral", n, noise, seed)
     if not isinstance(turns, (int, float)) or isinstance(turns, bool) or not turns > 0:
         raise ValueError(f"turns must be a positive number, got {turns!r}")
     n0, n1 = _split(n)
@@ -140,9 +146,9 @@ def spiral(n=200, noise=0.15, seed=0, turns=1.25):
     return _shuffled(points, labels, rng)
 
 
-def sine(n=100, noise=0.1, seed=0):
+def sine(n=None, noise=None, seed=0):
     """Regression: x uniform in [-3, 3], target sin(x) plus Gaussian noise (std `noise`)."""
-    rng = _check(n, noise, seed, least=1)
+    rng, n, noise = _check("sine", n, noise, seed, least=1)
     xs = [rng.uniform(-3.0, 3.0) for _ in range(n)]
     return [[x] for x in xs], [math.sin(x) + rng.gauss(0.0, noise) for x in xs]
 
@@ -151,14 +157,14 @@ class MissingExtraError(ImportError):
     """An optional dependency is not installed; the message says how to install it."""
 
 
-def digits(n=1797, noise=0.0, seed=0):
+def digits(n=None, noise=None, seed=0):
     """The 8 x 8 handwritten digits bundled with scikit-learn (UCI optdigits test set).
 
     1797 images of 64 pixels each, scaled from 0..16 to [0, 1]; labels 0.0 ... 9.0.
     `n` takes a seeded sample of the images (all of them by default), `noise` adds
     Gaussian noise of that std to every pixel. Needs scikit-learn (the `digits` extra).
     """
-    rng = _check(n, noise, seed, least=10)
+    rng, n, noise = _check("digits", n, noise, seed, least=10)
     try:
         from sklearn.datasets import load_digits
     except ImportError:
@@ -183,8 +189,8 @@ class Dataset(NamedTuple):
 
     Training (nn.training_config.TrainConfig, `chainrule train`), the memory estimate and
     the playground read their defaults here; each was measured (docs/training.md has the
-    table of results). `samples` and `noise` are also the generator's own defaults
-    (tests/nn/test_datasets.py holds them equal).
+    table of results). `samples` and `noise` are also what the generator makes when
+    called without `n` or `noise`.
     """
     generator: Callable
     task: str                     # "classification" or "regression"
@@ -199,6 +205,7 @@ class Dataset(NamedTuple):
     epochs: int
     batch_size: object = None     # None: full batch
     test_fraction: float = 0.0    # held out for a test accuracy (0: none)
+    note: str = ""                # what a menu says beside the name
 
     @property
     def outputs(self):
@@ -223,12 +230,14 @@ DATASETS = {
                       noise=0.15, hidden=(12, 12), activation="tanh", lr=0.3, loss="bce",
                       epochs=800),
     "sine": Dataset(sine, "regression", classes=0, inputs=1, samples=100, noise=0.1,
-                    hidden=(8, 8), activation="sigmoid", lr=0.15, loss="mse", epochs=300),
+                    hidden=(8, 8), activation="sigmoid", lr=0.15, loss="mse", epochs=300,
+                    note="regression"),
     # Coursera's 64-25-10 sigmoid network; measured on the held-out quarter, seed 0:
     # 87% after one epoch, 94% after two, 96.4% after four, 96.7% after five
     "digits": Dataset(digits, "classification", classes=10, inputs=64, samples=1797,
                       noise=0.0, hidden=(25,), activation="sigmoid", lr=1.0, loss="ce",
-                      epochs=5, batch_size=10, test_fraction=0.25),
+                      epochs=5, batch_size=10, test_fraction=0.25,
+                      note="8x8 images, 10 classes"),
 }
 
 
@@ -244,6 +253,4 @@ def _lookup(name):
 
 def load_dataset(name, n=None, noise=None, seed=0):
     """Generate a dataset by name; n and noise default to the dataset's row."""
-    row = _lookup(name)
-    return row.generator(n=row.samples if n is None else n,
-                         noise=row.noise if noise is None else noise, seed=seed)
+    return _lookup(name).generator(n=n, noise=noise, seed=seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import weakref
 
+from .loss_table import LOSSES
 from .step_functions import BatchLoss, batch_predictor
 
 __all__ = ["predict", "evaluate", "EVALUATION_CHUNK", "count_correct"]
@@ -31,24 +32,24 @@ def predict(model, points, loss_name):
 _PREDICTORS = weakref.WeakKeyDictionary()
 
 
-def _classes(outputs, loss_name):
-    """The predicted class of each example's outputs (floats)."""
-    if loss_name == "ce":
+def _classes(outputs, loss):
+    """The predicted class of each example's outputs (floats), as `loss` (a row) reads them."""
+    if loss.class_index:
         return [max(range(len(out)), key=out.__getitem__) for out in outputs]
-    cut = 0.0 if loss_name == "bce" else 0.5  # logits at 0, probabilities at 0.5
-    return [int(out[0] > cut) for out in outputs]
+    return [int(out[0] > loss.threshold) for out in outputs]
 
 
 def count_correct(outputs, y, loss_name):
     """How many examples' outputs (N lists, or an N x k numpy array) predict their label."""
+    loss = LOSSES[loss_name]
     np = sys.modules.get("numpy")
     if np is not None and isinstance(outputs, np.ndarray):
-        if loss_name == "ce":
+        if loss.class_index:
             predicted = outputs.argmax(axis=1)  # the first of equal ones, as max() takes
         else:
-            predicted = outputs[:, 0] > (0.0 if loss_name == "bce" else 0.5)
+            predicted = outputs[:, 0] > loss.threshold
         return int((predicted == np.asarray(y).astype(int)).sum())
-    predicted = _classes(outputs, loss_name)
+    predicted = _classes(outputs, loss)
     return sum(p == int(t) for p, t in zip(predicted, y))
 
 

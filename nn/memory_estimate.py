@@ -174,8 +174,6 @@ def check_memory(config, available=None, engine="batch"):
         f"{describe_size(available)} is available{hint}")
 
 
-
-
 def _largest_fitting(make, upper, budget, engine):
     """The largest n < upper (>= 1) with estimate_memory(make(n)) <= budget, or None."""
     lo, hi = 0, upper

@@ -11,12 +11,9 @@ Python. `batch_predictor(model)` is the network alone over many points at once, 
 
 from __future__ import annotations
 
-import math
-
 from autograd_core import Value, compile as compile_graph, paused_gc
-from autograd_core.ops import sigmoid
 
-from .loss_table import LOSSES
+from .loss_table import LOSS_TABLE, LOSSES
 
 __all__ = ["engine_step", "compiled_step", "batch_step", "batch_predictor", "BatchLoss",
            "STEPS", "as_predictions"]
@@ -159,23 +156,14 @@ def batch_predictor(model, loss_name=None):
     return predictor
 
 
-
 def as_predictions(outs, loss_name):
-    """The network's raw outputs (lists of floats per point) as predict gives them:
-    probabilities for classification (sigmoid of bce's logit, softmax of ce's), as they
-    are otherwise."""
-    if loss_name == "bce":
-        return [[sigmoid(z[0])] for z in outs]
-    if loss_name == "ce":
-        return [_softmax_floats(z) for z in outs]
-    return outs
-
-
-def _softmax_floats(z):
-    top = max(z)
-    exps = [math.exp(v - top) for v in z]
-    total = sum(exps)
-    return [e / total for e in exps]
+    """The network's raw outputs (lists of floats per point) as predict gives them: the
+    loss row's `probabilities` (sigmoid of bce's logit, softmax of ce's), else as they
+    are."""
+    loss = LOSS_TABLE.get(loss_name)
+    if loss is None or loss.probabilities is None:
+        return outs
+    return [loss.probabilities(z) for z in outs]
 
 
 class BatchLoss:
@@ -185,12 +173,14 @@ class BatchLoss:
     def __init__(self, model, loss_name):
         self.params = model.parameters()
         self.loss_name = loss_name
+        # a class-index target feeds the graph one-hot, with the log-sum-exp shift
+        self.one_hot = LOSSES[loss_name].class_index
         nin = _nin(model)
         inputs = _placeholders(nin, "x")
         with paused_gc():
             outputs = _one_sample_outputs(model, inputs)
             self.width = len(outputs)
-            if loss_name == "ce":
+            if self.one_hot:
                 targets = _placeholders(self.width, "t") + [Value(0.0, label="shift")]
             else:
                 targets = [Value(0.0, label="t")]
@@ -202,7 +192,7 @@ class BatchLoss:
         # cross-entropy's shift is each sample's largest logit, known only after a
         # forward pass: the outputs' own compile
         self.logits = None
-        if loss_name == "ce":
+        if self.one_hot:
             from autograd_core.batch import compile_outputs
             with paused_gc():
                 self.logits = compile_outputs(outputs, self.params, inputs)
@@ -215,7 +205,7 @@ class BatchLoss:
         if np is not None:
             values = np.array(values, dtype=np.float64)  # once for both calls
             y = y if isinstance(y, np.ndarray) else np.asarray(y, dtype=np.float64)
-            if self.loss_name == "ce":
+            if self.one_hot:
                 shift = self.logits.as_arrays(values, batch.columns).max(axis=1)
                 onehot = (y[:, None] == np.arange(self.width)).astype(np.float64)
                 targets = list(onehot.T) + [shift]
@@ -223,7 +213,7 @@ class BatchLoss:
                 targets = [y]
         else:
             y = [float(t) for t in y]
-            if self.loss_name == "ce":
+            if self.one_hot:
                 shift = [max(row) for row in self.logits(values, batch.columns)]
                 targets = [[float(t == c) for t in y] for c in range(self.width)] + [shift]
             else:

@@ -222,7 +222,6 @@ class Trainer:
         return result
 
 
-
 def build_model(config, nin):
     data = DATASETS[config.dataset]
     output = LOSSES[config.loss].output_activation(data.task)

@@ -6,7 +6,8 @@
 - security.py: the token, Host and Origin checks in front of every request;
 - network.py: one tab's network (settings and limits, training steps, the JSON the
   page draws, the dC/dw and delta derivations read from the engine);
-- expression.py: the expression tab (autograd_core/expr.py's parser, the CLI's step lines);
+- expression.py: the expression tab (autograd_core/expr.py's parser, visualize.explain's
+  step lines);
 - static/: the page itself (HTML, CSS, JavaScript); it draws everything client-side.
 
 Needs the `playground` extra (Starlette, uvicorn, websockets); the command says so

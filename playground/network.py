@@ -13,18 +13,18 @@ import math
 
 from autograd_core import Value, paused_gc
 from autograd_core.batch import compile_outputs
-from autograd_core.ops import sigmoid
 from nn import OPTIMIZERS, Neuron
 from nn.backprop import activation_slope, neuron_backward
 from nn.datasets import DATASETS
 from nn.datasets import MissingExtraError
 from nn.serialize import ModelFileError, model_from_dict, model_to_dict
 from nn.loss_table import LOSSES
-from nn.step_functions import batch_step
+from nn.step_functions import as_predictions, batch_step
 from nn.trainer import Trainer
-from nn.training_config import TrainConfig
+from nn.training_config import HIDDEN_ACTIVATIONS, TrainConfig
 
-__all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT"]
+__all__ = ["LIMITS", "SettingsError", "NetworkSession", "parse_settings", "STATE_FORMAT",
+           "choices"]
 
 # What one request may ask for: enough for any lesson, small enough that a browser cannot
 # exhaust the machine. The server enforces them; the page shows them beside the controls.
@@ -53,10 +53,26 @@ OPTIMIZER_LR = {"momentum": lambda sgd_lr: sgd_lr / 10, "adam": lambda sgd_lr: 0
 # The datasets the page can draw: two classes in the plane (a heatmap), a curve, or
 # digits (64 inputs, 10 classes: test digits marked right or wrong, a confusion matrix).
 PLAYGROUND_DATASETS = list(DATASETS)
-# None: the dataset's row (nn.datasets.DATASETS), as `chainrule train` reads it.
-DEFAULTS = {"dataset": "moons", "hidden": None, "activation": None, "loss": None,
+# The dataset is `chainrule train`'s default (TrainConfig's); None: the dataset's row
+# (nn.datasets.DATASETS), as `chainrule train` reads it.
+DEFAULTS = {"dataset": TrainConfig.dataset, "hidden": None, "activation": None, "loss": None,
             "optimizer": "sgd", "lr": None, "batch_size": None, "seed": 0,
             "samples": None, "noise": None}
+
+
+def choices() -> dict:
+    """What the page's menus offer, as [value, label] pairs, from the rows that define
+    them: the datasets (the default first), the hidden activations and the training
+    losses; the value "" leaves the choice to the dataset's row."""
+    def named(name, note):
+        return [name, f"{name} ({note})" if note else name]
+
+    first = DEFAULTS["dataset"]
+    datasets = [first] + [name for name in PLAYGROUND_DATASETS if name != first]
+    return {"dataset": [named(name, DATASETS[name].note) for name in datasets],
+            "activation": [["", "the dataset's"]] + [[a, a] for a in HIDDEN_ACTIVATIONS],
+            "loss": [["", "default"]] + [named(name, loss.note)
+                                         for name, loss in LOSSES.items()]}
 
 
 class SettingsError(ValueError):
@@ -307,10 +323,10 @@ class NetworkSession:
 
     def _predict(self, points, raw=False):
         """The network's output at each point; P(class 1) for classification unless raw."""
-        outs = [row[0][0] for row in self._run_probe(points)]
-        if not raw and self.task == "classification" and self.config.loss == "bce":
-            outs = [sigmoid(z) for z in outs]  # logits to P(class 1)
-        return outs
+        outs = [row[0] for row in self._run_probe(points)]
+        if not raw and self.task == "classification":
+            outs = as_predictions(outs, self.config.loss)  # bce's logit to P(class 1)
+        return [out[0] for out in outs]
 
     def _bounds(self):
         xs = [p[0] for p in self.X]
@@ -442,19 +458,15 @@ class NetworkSession:
 
     def _per_point(self):
         """(nn.neuron_backward's loss name, the factor from one point's cost to the batch's
-        mean cost C): bce with logits and softmax cross-entropy are the mean of the
-        points' costs (1/N); mse's (o - y)^2 is twice the quadratic cost 1/2 (y - o)^2
-        whose delta rule nn.backprop states (2/N)."""
-        if self.config.loss == "bce":
-            return "bce_with_logits", 1.0
-        if self.config.loss == "ce":
-            return "cross_entropy", 1.0
-        return "sse", 2.0
+        mean cost C), from the loss's row: the mean of the points' costs is 1/N times
+        their sum for bce and ce, 2/N for mse."""
+        loss = LOSSES[self.config.loss]
+        return loss.neuron_loss, loss.neuron_factor
 
     def _target(self, sample):
         """A point's target as nn.neuron_backward takes it (a class index for ce)."""
         y = self.y[sample]
-        return int(y) if self.config.loss == "ce" else y
+        return int(y) if LOSSES[self.config.loss].class_index else y
 
     def _neuron(self, layer, neuron):
         layer = _int(layer, "layer", 1, len(self.model.layers))

@@ -31,7 +31,8 @@ MAX_SESSIONS = 32          # open tabs at once; the load test runs 20
 # Worker threads for the tabs' computations. Pure Python holds the GIL, so more threads
 # would not compute faster; they would only starve the event loop that serves pages.
 COMPUTE_THREADS = 2
-STATIC = {"playground.js": "text/javascript", "playground.css": "text/css"}
+STATIC = {"numbers.js": "text/javascript", "playground.js": "text/javascript",
+          "playground.css": "text/css"}
 
 
 def _static(name):

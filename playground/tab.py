@@ -6,8 +6,8 @@ returns; a page that runs Python itself (Pyodide in a Web Worker) can hand it th
 messages and get the same replies. So it imports no web framework, starts no thread and
 keeps no state beyond the tab's own.
 
-A request is a JSON object with a "type" (expression, quiz, configure, load, train,
-frame, weight, neuron, save) and an optional "id", echoed in the reply so a page can
+A request is a JSON object with a "type" (choices, expression, quiz, configure, load,
+train, frame, weight, neuron, save) and an optional "id", echoed in the reply so a page can
 match replies to requests. Every request gets exactly one reply: a bad request, a
 diverging run or a bug becomes an {"type": "error", "message": ...} reply and the tab
 carries on. Replies never hold NaN or infinity, which JSON cannot carry.
@@ -19,13 +19,13 @@ import json
 import logging
 
 from .expression import ExpressionProblem, evaluate, quiz_page
-from .network import NetworkSession, SettingsError
+from .network import NetworkSession, SettingsError, choices
 
 __all__ = ["Tab", "MAX_MESSAGE", "REQUEST_TYPES"]
 
 MAX_MESSAGE = 256 * 1024   # characters in one request (a saved state is a few kB)
 NETWORK_REQUESTS = ("train", "frame", "weight", "neuron", "save")
-REQUEST_TYPES = ("expression", "quiz", "configure", "load") + NETWORK_REQUESTS
+REQUEST_TYPES = ("choices", "expression", "quiz", "configure", "load") + NETWORK_REQUESTS
 log = logging.getLogger("chainrule.playground")
 
 
@@ -78,6 +78,8 @@ class Tab:
         if not isinstance(request, dict) or not isinstance(request.get("type"), str):
             raise SettingsError('a request must be a JSON object with a "type"')
         kind = request["type"]
+        if kind == "choices":  # the menus' options: the page lists none of its own
+            return {"type": "choices", "choices": choices()}
         if kind == "expression":
             return evaluate(request.get("text", ""), request.get("values", ""))
         if kind == "quiz":

@@ -1,5 +1,13 @@
 // The playground page: talks to its server over one websocket and draws what it sends.
-// All numbers come from the server (the chainrule engine); this file only draws them.
+// All numbers come from the server (the chainrule engine); this file only draws them,
+// each written by numbers.js (format_number's browser twin, loaded before it).
+//
+// Why one file of about 900 lines: its parts (messages, settings, the network tab and
+// its picture, the play loop, the expression tab, the wiring) share one closure, the
+// socket and `state`, and call each other both ways (a frame redraws the picture, a
+// click on the picture asks for a derivation, the wiring starts everything). Split, they
+// would need a module loader or globals for that state, and the page is served as plain
+// files with no build step. The sections below are marked with "// ---" rules.
 "use strict";
 
 (function () {
@@ -21,9 +29,10 @@
     box.hidden = !text;
   }
 
+  // A number as format_number writes it (numbers.js, its browser twin); "–" for none.
   function fmt(x, digits) {
     if (x === null || x === undefined) { return "–"; }
-    return Number(x).toPrecision(digits || 5).replace(/(\.\d*?)0+(e|$)/, "$1$2").replace(/\.(e|$)/, "$1");
+    return ChainruleNumbers.formatNumber(x, digits);
   }
 
   // One request at a time per reply, in order: the server answers each with one message.
@@ -73,6 +82,21 @@
       if (value !== "") { s[name] = value; }
     });
     return s;
+  }
+
+  // The dataset, activation and loss menus: the server's "choices" reply, from nn's
+  // dataset rows and loss table, each a [value, label] pair.
+  function fillChoices(choices) {
+    Object.keys(choices).forEach(function (name) {
+      var select = $(name);
+      select.textContent = "";
+      choices[name].forEach(function (pair) {
+        var option = document.createElement("option");
+        option.value = pair[0];
+        option.textContent = pair[1];
+        select.appendChild(option);
+      });
+    });
   }
 
   var urlProblems = [];  // shown after the first network is set up, so nothing hides them
@@ -803,7 +827,6 @@
   }
 
   async function start() {
-    applyUrlParameters();
     $("tab-network").addEventListener("click", function () { selectTab("network"); });
     $("tab-expression").addEventListener("click", function () { selectTab("expression"); });
     $("play").addEventListener("click", function () { setPlaying(!state.playing); });
@@ -867,7 +890,13 @@
     $("expr-prev").addEventListener("click", function () { exprGo(state.exprStep - 1); });
     $("expr-next").addEventListener("click", function () { exprGo(state.exprStep + 1); });
     $("expr-reset").addEventListener("click", function () { exprGo(0); });
-    if (!(await connect())) {
+    var connected = await connect();
+    if (connected) {
+      var offered = await request({type: "choices"});
+      if (offered.type === "choices") { fillChoices(offered.choices); }
+    }
+    applyUrlParameters();  // after the menus are filled, so an address's choice is checked
+    if (!connected) {
       showMessage("cannot reach the playground server; is `chainrule playground` still running, " +
                   "and did you open the full address with its token?");
       return;
