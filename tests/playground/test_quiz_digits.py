@@ -1,5 +1,5 @@
 """The playground's Expression-tab quiz and its digits network, in headless Chromium
-against the real server (the fixtures of test_playground_browser.py).
+against the real server (the fixtures of test_browser.py).
 
 The quiz is the step-through page's own, shown in a frame; its marking must agree with
 `chainrule quiz` (student.marking.close_enough: the true value rounded to the figures

@@ -1,6 +1,6 @@
 """The step-through page as a file: self-contained, data equal to the engine's, escaped, errors.
 
-The browser side (buttons, keys, what is drawn) is in test_browser.py.
+The browser side (buttons, keys, what is drawn) is in test_step_through_browser.py.
 """
 
 import html
