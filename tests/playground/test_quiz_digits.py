@@ -21,6 +21,7 @@ from visualize.explain import narrate
 from tests.playground.test_browser import (button, driver, js, open_page, press_enter_on,  # noqa: F401
                                      text, wait)
 from tests.playground.test_server import Playground, playground  # noqa: F401 (fixture)
+from tests.helpers import torch_or_skip
 
 
 def quiz_steps(expression, values):
@@ -139,7 +140,7 @@ def test_quiz_button_and_a_quiz_only_link(driver, playground):
 # ---------------------------------------------------------------------- digits
 def test_digits_network(driver, playground):
     pytest.importorskip("sklearn")
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     from playground.network import NetworkSession
     from tests.playground.test_derivations import torch_pass
 
