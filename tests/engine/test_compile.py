@@ -17,6 +17,7 @@ from nn import MLP, mse_loss
 from tests.helpers import close, tensor, torch_or_skip
 from tests.strategies import build, programs
 
+
 def assert_close(a, b, what=""):
     assert close(a, b, rel=1e-12, abs_=1e-12), f"{what}: compiled {a!r} vs eager {b!r}"
 

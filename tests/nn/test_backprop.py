@@ -13,6 +13,7 @@ from tests.helpers import close, torch_or_skip
 from nn.backprop import EngineMismatch, neuron_backward
 from nn.loss_table import loss_named
 
+
 def torch_activation(name):
     """torch's function for the activation called `name`."""
     torch = torch_or_skip()

@@ -9,6 +9,7 @@ from autograd_core import Value
 from tests.helpers import net_op, torch_or_skip
 from tests.helpers import close
 
+
 def torch_activation(name):
     """torch's function for the activation called `name`."""
     torch = torch_or_skip()

@@ -12,6 +12,7 @@ import pytest
 
 from autograd_core import Value, grad, topological_order, trace_backward
 
+
 def test_a_plain_number_is_a_constant_with_no_gradient_and_no_step():
     x = Value(3.0, label="x")
     out = x * 2.0 + 1.0

@@ -12,6 +12,7 @@ import pytest
 from autograd_core import Value
 from tests.helpers import close
 
+
 def test_parse_once_evaluate_over_backends():
     from autograd_core import expr
     parsed = expr.parse("maximum(x, sin(pi*x)) + e**x / sqrt(abs(y)) + softplus(y)")

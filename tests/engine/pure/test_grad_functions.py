@@ -13,6 +13,7 @@ import autograd_core as ac
 from autograd_core import OpCount, Value, forward_grad, grad, hessian, maximum
 from tests.helpers import close
 
+
 # ------------------------------------------------------------ gradients as functions
 
 def test_grad_touches_no_grad_and_matches_backward():

@@ -11,6 +11,7 @@ import pytest
 
 from autograd_core import gradcheck
 
+
 def test_gradcheck_catches_a_wrong_hand_derivation():
     f = lambda v: (v[0] * v[1] + v[2]).sigmoid()  # noqa: E731
     s = 1 / (1 + math.exp(-(0.5 * 2.0 - 1.0)))

@@ -9,6 +9,7 @@ micrograd itself: tests/engine/test_micrograd.py.
 import autograd_core as ac
 from autograd_core import trace_backward
 
+
 def test_micrograds_readme_example_with_only_the_import_changed():
     from autograd_core.micrograd import Value
     from tests.micrograd_readme import PUBLISHED, START, readme_expression

@@ -12,6 +12,7 @@ import pytest
 
 from autograd_core import NonFiniteGradientError, Value, compile, grad, trace_backward
 
+
 def test_a_dead_relu_branch_is_zero_not_nan():
     x = Value(-1.0, label="x")
     L = (x.relu() * 1e200 + 1) * 1e200

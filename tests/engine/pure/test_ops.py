@@ -12,6 +12,7 @@ import pytest
 from autograd_core import Value, grad, maximum, minimum
 from tests.helpers import close
 
+
 @pytest.mark.parametrize("name, f, df, points", [
     ("sin", Value.sin, math.cos, [0.0, 1.2, -3.0]),
     ("cos", Value.cos, lambda x: -math.sin(x), [0.0, 1.2, -3.0]),

@@ -1,11 +1,13 @@
 """What Value accepts and how Values compare (runs under PyPy too): numbers too large for
 a float, bools, fractions and decimals refused as data, operands and labels, each with
-a one-line message; <, <=, >, >= compare data while == stays identity.
+a one-line message; requires_grad only True or False; <, <=, >, >= compare data with
+numbers and Values only, while == stays identity.
 """
 
 import pytest
 
 from autograd_core import Value
+
 
 def test_numbers_coming_in():
     with pytest.raises(ValueError) as info:
@@ -28,3 +30,10 @@ def test_comparisons_compare_data_and_equality_stays_identity():
     assert a != b and a == a and len({a, b}) == 2
     with pytest.raises(TypeError):
         a < "2"
+
+
+def test_requires_grad_and_comparisons_refuse_what_they_cannot_mean():
+    with pytest.raises(TypeError, match="requires_grad must be True or False"):
+        Value(1.0, requires_grad="no")  # a non-empty string used to mean True
+    with pytest.raises(TypeError, match="comparing a Value needs an int or float"):
+        Value(1.0) < "a"
