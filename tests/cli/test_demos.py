@@ -4,12 +4,11 @@ import math
 import re
 
 import pytest
-torch = pytest.importorskip("torch")
 
 import nn
 from autograd_core import Value
 from chainrule import demos
-from tests.helpers import run_cli
+from tests.helpers import run_cli, torch_or_skip
 
 # Mazur's published numbers, typed in here from the article (not imported from the
 # module under test), with the decimals he gave.
@@ -35,6 +34,7 @@ def table_value(output, name, column=0):
 
 def mazur_torch():
     """The same network in torch float64: an independent oracle for every gradient."""
+    torch = torch_or_skip()
     w = torch.tensor([0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55], dtype=torch.float64,
                      requires_grad=True)
     i1, i2, t1, t2 = 0.05, 0.10, 0.01, 0.99
@@ -114,6 +114,7 @@ def neuron_closed_form(W, X, t):
 
 @pytest.mark.parametrize("W, X, t", [(0.6, 1.5, 1.0), (-2.0, 3.0, 1.0), (0.3, -0.7, 0.25)])
 def test_neuron_demo_numbers(W, X, t):
+    torch = torch_or_skip()
     status, out, err = run_main(["demo", "neuron", "--W", str(W), "--X", str(X), "--t", str(t),
                                  "--digits", "10"])
     assert status == 0, err
@@ -195,6 +196,7 @@ def softmax_rows(output):
     ([2.0, 1.0, 0.1], 0), ([0.5, -1.0, 3.0, 0.0], 2), ([1000.0, -1000.0, 0.0], 1),
     ([-3.0, -3.0], 1)])
 def test_softmax_demo_gradient_is_p_minus_onehot_as_torch(logits, target):
+    torch = torch_or_skip()
     argv = ["demo", "softmax", "--logits", *map(str, logits), "--target", str(target),
             "--digits", "12"]
     status, out, err = run_main(argv)

@@ -12,7 +12,7 @@ import time
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, torch_or_skip
 
 EXAMPLE = ["grad", "sigmoid(w*x + b)", "w=-1.2", "x=0.5", "b=0.1"]
 
@@ -399,7 +399,7 @@ def test_random_expressions_match_finite_differences(expression, point):
 
 def test_two_passes_show_the_inputs_accumulating():
     from autograd_core.numbers import format_number
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     from tests.helpers import tensor
     status, out, err = run_main(["grad", "w*x*w", "w=2", "x=3", "--passes", "2",
                                  "--digits", "10"])

@@ -20,10 +20,9 @@ from hypothesis import strategies as st
 from autograd_core import Value, compile, value_sum, weighted_sum
 from nn import MLP
 
-from tests.helpers import tensor
+from tests.helpers import tensor, torch_or_skip
 from tests.strategies import (PROGRAM_OPS, apply_safe, batch_programs, step_on, table_ops,
                               table_ops_made)
-torch = pytest.importorskip("torch")
 
 np = pytest.importorskip("numpy")
 
@@ -224,6 +223,7 @@ def test_a_network_is_fused_into_matrix_products():
 
 
 def test_batch_gradients_match_torch():
+    torch = torch_or_skip()
     sizes = [3, 5, 4, 1]
     count = n_parameters(sizes)
     build = network_builder(sizes, "tanh", "sigmoid", "mse", 0.0)

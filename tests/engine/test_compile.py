@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from autograd_core import CompiledGraph, Value, compile, topological_order, value_sum, weighted_sum
 from nn import MLP, mse_loss
 
-from tests.helpers import close, tensor
+from tests.helpers import close, tensor, torch_or_skip
 from tests.strategies import build, programs
-torch = pytest.importorskip("torch")
 
 
 def assert_close(a, b, what=""):
@@ -91,6 +90,7 @@ def mlp_loss(activation):
 
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "linear"])
 def test_mlp_compiled_equals_eager_and_torch(activation):
+    torch = torch_or_skip()
     model, loss = mlp_loss(activation)
     params = model.parameters()
     loss.backward()

@@ -5,23 +5,26 @@ import math
 import re
 
 import pytest
-torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st
 
 import nn
 from autograd_core import Value
-from tests.helpers import close
+from tests.helpers import close, torch_or_skip
 from nn.backprop import EngineMismatch, neuron_backward
 from nn.loss_table import loss_named
 
-F = torch.nn.functional
-TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-             "linear": lambda x: x}
+
+def torch_activation(name):
+    """torch's function for the activation called `name`."""
+    torch = torch_or_skip()
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+            "linear": lambda x: x}[name]
 
 
 def torch_network(model, x, activations):
     """Net inputs (with .grad kept), outputs and (W, b) per layer, in torch float64, from
     the model's weights and the activations the test names."""
+    torch = torch_or_skip()
     h = torch.tensor(x, dtype=torch.float64)
     nets, params = [], []
     for layer, activation in zip(model.layers, activations):
@@ -33,11 +36,13 @@ def torch_network(model, x, activations):
         net.retain_grad()
         nets.append(net)
         params.append((W, b))
-        h = TORCH_ACT[activation](net)
+        h = torch_activation(activation)(net)
     return nets, h, params
 
 
 def torch_cost(loss, out, target):
+    torch = torch_or_skip()
+    F = torch.nn.functional
     if not isinstance(target, (int, list)) or loss not in ("ce", "cross_entropy"):
         target = target if isinstance(target, list) else [target]
     if loss == "sse":

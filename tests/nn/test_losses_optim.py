@@ -3,14 +3,11 @@
 import math
 
 import pytest
-torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st
 
 import nn
 from autograd_core import Value
-from tests.helpers import close
-
-F = torch.nn.functional
+from tests.helpers import close, torch_or_skip
 
 logit = st.floats(-1000.0, 1000.0, allow_nan=False, allow_infinity=False)
 logit_lists = st.lists(logit, min_size=1, max_size=8)
@@ -27,6 +24,7 @@ def _values(xs):
 def test_softmax_values_and_gradients_match_torch(logits, data):
     """Any finite logits, +-1000 included: values, and the gradient of a weighted sum of
     the probabilities (so every entry of the softmax Jacobian matters)."""
+    torch = torch_or_skip()
     coeffs = data.draw(st.lists(st.floats(-3, 3), min_size=len(logits), max_size=len(logits)))
     zs = _values(logits)
     probs = nn.softmax(zs)
@@ -55,12 +53,13 @@ def test_softmax_of_plain_numbers_and_of_a_shift():
 @settings(max_examples=150, deadline=None)
 @given(logits=logit_lists, data=st.data())
 def test_cross_entropy_value_and_gradient_match_torch(logits, data):
+    torch = torch_or_skip()
     target = data.draw(st.integers(0, len(logits) - 1))
     zs = _values(logits)
     loss = nn.cross_entropy(zs, target)
     loss.backward()
     tz = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
-    t_loss = F.cross_entropy(tz.unsqueeze(0), torch.tensor([target]))
+    t_loss = torch.nn.functional.cross_entropy(tz.unsqueeze(0), torch.tensor([target]))
     t_loss.backward()
     assert math.isfinite(loss.data)
     assert close(loss.data, t_loss.item(), abs_=1e-9)
@@ -111,6 +110,7 @@ def test_softmax_and_cross_entropy_errors(call, error, match):
 # ------------------------------------------------------------------------------ sse
 
 def test_sse_loss_is_half_the_sum_of_squares_as_torch():
+    torch = torch_or_skip()
     preds, targets = [0.75136507, 0.772928465, -2.5], [0.01, 0.99, 1.0]
     ours = _values(preds)
     loss = nn.sse_loss(ours, targets)
@@ -142,6 +142,7 @@ def test_sse_loss_errors():
 
 def _pairs_with_torch(model, seq):
     """(our parameter, torch tensor, index) in our parameters() order."""
+    torch = torch_or_skip()
     linears = [m for m in seq if isinstance(m, torch.nn.Linear)]
     pairs = []
     for layer, linear in zip(model.layers, linears):
@@ -159,6 +160,7 @@ DATA = [([0.5, -1.0], 0), ([1.5, 0.25], 2), ([-0.75, 0.8], 1), ([0.1, 0.1], 2)]
 def _train_both(make_ours, make_torch, steps=25):
     """The same 2-4-3 network trained by us and by torch with cross-entropy; yields the
     largest parameter difference after each step."""
+    torch = torch_or_skip()
     model = nn.MLP(2, [4, 3], activation="tanh", output_activation="linear", seed=5)
     seq = nn.to_torch(model)
     pairs = _pairs_with_torch(model, seq)
@@ -171,7 +173,7 @@ def _train_both(make_ours, make_torch, steps=25):
         loss.backward()
         ours.step()
         theirs.zero_grad()
-        t_loss = F.cross_entropy(seq(X), y)
+        t_loss = torch.nn.functional.cross_entropy(seq(X), y)
         t_loss.backward()
         theirs.step()
         assert close(loss.data, t_loss.item())
@@ -180,6 +182,7 @@ def _train_both(make_ours, make_torch, steps=25):
 
 @pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
 def test_momentum_matches_torch_sgd_with_momentum(momentum):
+    torch = torch_or_skip()
     diffs = list(_train_both(lambda ps: nn.Momentum(ps, lr=0.3, momentum=momentum),
                              lambda ps: torch.optim.SGD(ps, lr=0.3, momentum=momentum)))
     assert max(diffs) < 1e-9
@@ -187,12 +190,14 @@ def test_momentum_matches_torch_sgd_with_momentum(momentum):
 
 @pytest.mark.parametrize("kwargs", [{}, {"lr": 0.05}, {"lr": 0.02, "betas": (0.5, 0.9), "eps": 1e-3}])
 def test_adam_matches_torch_adam(kwargs):
+    torch = torch_or_skip()
     diffs = list(_train_both(lambda ps: nn.Adam(ps, **kwargs),
                              lambda ps: torch.optim.Adam(ps, **kwargs)))
     assert max(diffs) < 1e-9
 
 
 def test_sgd_matches_torch_sgd():
+    torch = torch_or_skip()
     diffs = list(_train_both(lambda ps: nn.SGD(ps, lr=0.5),
                              lambda ps: torch.optim.SGD(ps, lr=0.5)))
     assert max(diffs) < 1e-9

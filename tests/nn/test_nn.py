@@ -3,20 +3,24 @@
 import math
 
 import pytest
-torch = pytest.importorskip("torch")
 
 import nn
 from autograd_core import Value
-from tests.helpers import net_op
+from tests.helpers import net_op, torch_or_skip
 from tests.helpers import close
 
-TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-             "linear": lambda x: x}
+
+def torch_activation(name):
+    """torch's function for the activation called `name`."""
+    torch = torch_or_skip()
+    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
+            "linear": lambda x: x}[name]
 
 
 def torch_forward(model, x, activations):
     """The same network in torch float64: the model's weights, the activations the test
     asked for (not read back from the model, so wrong wiring shows up)."""
+    torch = torch_or_skip()
     params = []
     h = torch.tensor(x, dtype=torch.float64)
     assert len(activations) == len(model.layers)
@@ -26,7 +30,7 @@ def torch_forward(model, x, activations):
         b = torch.tensor([n.b.data for n in layer.neurons], dtype=torch.float64,
                          requires_grad=True)
         params += [W, b]
-        h = TORCH_ACT[activation](W @ h + b)
+        h = torch_activation(activation)(W @ h + b)
     return h, params
 
 
@@ -130,6 +134,7 @@ def test_bad_arguments_are_clear_errors(make, match):
 
 
 def test_losses_match_torch():
+    torch = torch_or_skip()
     preds = [0.2, 0.7, 0.9]
     targets = [0.0, 1.0, 1.0]
     logits = [-3.0, 0.5, 2.0]

@@ -8,8 +8,8 @@ import pytest
 import nn
 from autograd_core import Value, value_sum
 from nn import MLP
+from tests.helpers import torch_or_skip
 
-torch = pytest.importorskip("torch")
 
 ARCHITECTURES = [
     dict(nin=2, nouts=[8, 8, 1], activation="sigmoid", output_activation="linear"),
@@ -32,6 +32,7 @@ def engine_grads(model, inputs):
 
 
 def torch_grads(seq, inputs, coefficients):
+    torch = torch_or_skip()
     x = torch.tensor(inputs, dtype=torch.float64, requires_grad=True)
     seq.zero_grad()
     out = seq(x)
@@ -51,6 +52,7 @@ def close(a, b, tol=1e-12):
 
 @pytest.mark.parametrize("arch", ARCHITECTURES, ids=lambda a: a["activation"])
 def test_to_torch_same_outputs_and_gradients(arch):
+    torch = torch_or_skip()
     model = MLP(arch["nin"], arch["nouts"], activation=arch["activation"],
                 output_activation=arch["output_activation"], seed=11)
     seq = nn.to_torch(model)
@@ -66,6 +68,7 @@ def test_to_torch_same_outputs_and_gradients(arch):
 
 @pytest.mark.parametrize("arch", ARCHITECTURES, ids=lambda a: a["activation"])
 def test_from_torch_same_outputs_and_gradients(arch):
+    torch = torch_or_skip()
     torch.manual_seed(3)
     sizes = [arch["nin"]] + arch["nouts"]
     acts = [arch["activation"]] * (len(sizes) - 2) + [arch["output_activation"]]
@@ -88,12 +91,14 @@ def test_from_torch_same_outputs_and_gradients(arch):
 
 
 def test_round_trip_is_exact():
+    torch_or_skip()  # the bridge itself needs torch
     model = MLP(3, [4, 2], activation="tanh", seed=2)
     back = nn.from_torch(nn.to_torch(model))
     assert [p.data for p in back.parameters()] == [p.data for p in model.parameters()]
 
 
 def test_identity_and_float32_and_no_bias_are_accepted():
+    torch = torch_or_skip()
     seq = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Identity(),
                               torch.nn.Linear(3, 1, bias=False), torch.nn.Sigmoid())
     model = nn.from_torch(seq)
@@ -105,29 +110,32 @@ def test_identity_and_float32_and_no_bias_are_accepted():
 
 
 @pytest.mark.parametrize("modules, message", [
-    (lambda: [torch.nn.Linear(2, 2), torch.nn.Softmax(dim=0)],
+    (lambda torch: [torch.nn.Linear(2, 2), torch.nn.Softmax(dim=0)],
      r"unsupported module 1 \(Softmax\)"),
-    (lambda: [torch.nn.Linear(2, 2), torch.nn.Dropout()], r"module 1 \(Dropout\)"),
-    (lambda: [torch.nn.Sigmoid(), torch.nn.Linear(2, 2)],
+    (lambda torch: [torch.nn.Linear(2, 2), torch.nn.Dropout()], r"module 1 \(Dropout\)"),
+    (lambda torch: [torch.nn.Sigmoid(), torch.nn.Linear(2, 2)],
      r"module 0 \(Sigmoid\) must come right after a Linear"),
-    (lambda: [torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.ReLU()],
+    (lambda torch: [torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.ReLU()],
      r"module 2 \(ReLU\) must come right after a Linear"),
-    (lambda: [torch.nn.Linear(2, 3), torch.nn.Linear(2, 1)],
+    (lambda torch: [torch.nn.Linear(2, 3), torch.nn.Linear(2, 1)],
      r"module 1 \(Linear\) takes 2 inputs but the layer before it gives 3"),
-    (lambda: [], "no Linear layer"),
-    (lambda: [torch.nn.Sequential(torch.nn.Linear(2, 2))], r"module 0 \(Sequential\)"),
+    (lambda torch: [], "no Linear layer"),
+    (lambda torch: [torch.nn.Sequential(torch.nn.Linear(2, 2))], r"module 0 \(Sequential\)"),
 ])
 def test_unsupported_sequentials_name_the_module(modules, message):
+    torch = torch_or_skip()
     with pytest.raises(ValueError, match=message):
-        nn.from_torch(torch.nn.Sequential(*modules()))
+        nn.from_torch(torch.nn.Sequential(*modules(torch)))
 
 
 def test_from_torch_needs_a_sequential():
+    torch = torch_or_skip()
     with pytest.raises(ValueError, match="needs a torch.nn.Sequential, got Linear"):
         nn.from_torch(torch.nn.Linear(2, 2))
 
 
 def test_to_torch_refuses_other_things():
+    torch_or_skip()  # the bridge itself needs torch
     with pytest.raises(TypeError, match="MLP, Layer or Neuron"):
         nn.to_torch(nn.Module())
 

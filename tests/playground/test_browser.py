@@ -23,6 +23,7 @@ from nn.training_config import TrainConfig
 
 from tests.visualize.test_step_through_browser import _need_browser
 from tests.playground.test_server import Playground, playground  # noqa: F401 (fixture)
+from tests.helpers import torch_or_skip
 
 # Where the screenshot (docs/playground.png is one) and the measured figures go; several
 # checkouts on one machine each set their own.
@@ -193,7 +194,7 @@ def test_clicked_weight_shows_the_engines_numbers(driver, playground):
 
 
 def test_clicked_neuron_shows_its_delta(driver, playground):
-    pytest.importorskip("torch")
+    torch_or_skip()
     from tests.playground.test_derivations import torch_pass
     from playground.network import NetworkSession
 

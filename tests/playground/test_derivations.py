@@ -19,14 +19,13 @@ from playground.expression import ExpressionProblem, evaluate
 from playground.network import LIMITS, NetworkSession, SettingsError
 from playground.tab import Tab
 
-from tests.helpers import close, run_cli
-
-torch = pytest.importorskip("torch")
+from tests.helpers import close, run_cli, torch_or_skip
 
 
 def torch_pass(session, weights, chosen):
     """Torch float64 forward/backward of the session's network at `weights` on the
     points `chosen`: (nets per layer, outputs per layer, parameter grads, loss)."""
+    torch = torch_or_skip()
     sizes = [len(session.X[0])] + [len(l.neurons) for l in session.model.layers]
     acts = [l.neurons[0].activation for l in session.model.layers]
     params, k = [], 0
@@ -138,6 +137,7 @@ def test_optimisers_by_name_and_their_default_rates():
 
 
 def test_saturation_marks_match_torch_derivatives():
+    torch = torch_or_skip()
     session = NetworkSession({"activation": "tanh", "hidden": "4,3"})
     big = session.model.layers[0].neurons[0]
     for w in big.w:
@@ -160,6 +160,7 @@ def test_saturation_marks_match_torch_derivatives():
 
 
 def test_frame_loss_accuracy_and_heatmap_equal_the_model():
+    torch = torch_or_skip()
     session = NetworkSession({"samples": 100})
     frame = session.picture()  # before any step: on all the data
     x = torch.tensor(session.X, dtype=torch.float64)
@@ -256,6 +257,7 @@ def test_corrupt_saved_states_are_refused(change, message):
 
 
 def test_expression_tab_equals_torch_and_the_cli():
+    torch = torch_or_skip()
     result = evaluate("sigmoid(w*x + b) * log(x)", "w=-1.2, x=0.5 b=0.1")
     w, x, b = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (-1.2, 0.5, 0.1))
     out = torch.sigmoid(w * x + b) * torch.log(x)
@@ -339,6 +341,7 @@ def test_many_steps_keep_the_numbers():
 def test_digits_frame_equals_torch():
     """The digits view: every held-out digit's answer, the confusion matrix and the test
     accuracy are torch's on the same network; the frame stays within the limits."""
+    torch = torch_or_skip()
     pytest.importorskip("sklearn")
     session = NetworkSession({"dataset": "digits", "samples": 200})
     assert session.settings["hidden"] == [16]  # the dataset's 25, within LIMITS

@@ -1,5 +1,5 @@
 """The playground's Expression-tab quiz and its digits network, in headless Chromium
-against the real server (the fixtures of test_playground_browser.py).
+against the real server (the fixtures of test_browser.py).
 
 The quiz is the step-through page's own, shown in a frame; its marking must agree with
 `chainrule quiz` (student.marking.close_enough: the true value rounded to the figures
@@ -21,6 +21,7 @@ from visualize.explain import narrate
 from tests.playground.test_browser import (button, driver, js, open_page, press_enter_on,  # noqa: F401
                                      text, wait)
 from tests.playground.test_server import Playground, playground  # noqa: F401 (fixture)
+from tests.helpers import torch_or_skip
 
 
 def quiz_steps(expression, values):
@@ -139,7 +140,7 @@ def test_quiz_button_and_a_quiz_only_link(driver, playground):
 # ---------------------------------------------------------------------- digits
 def test_digits_network(driver, playground):
     pytest.importorskip("sklearn")
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     from playground.network import NetworkSession
     from tests.playground.test_derivations import torch_pass
 

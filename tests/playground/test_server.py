@@ -2,8 +2,8 @@
 over HTTP and its websocket: the token, Host and Origin checks, the limits, bad requests,
 sessions freed when their socket closes, and a clean stop on Ctrl-C.
 
-The `playground` fixture here is also used by test_playground_browser.py and
-test_playground_load.py.
+The `playground` fixture here is also used by test_browser.py and
+test_load.py.
 """
 
 import contextlib

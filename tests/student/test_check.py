@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from tests.helpers import run_cli, tensor
+from tests.helpers import run_cli, tensor, torch_or_skip
 
 NEURON = "sigmoid(w*x + b)"
 AT = ["w=-1.2", "x=0.5", "b=0.1"]
 
 
 def torch_neuron_grads():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
     torch.sigmoid(w * x + b).backward()
     return {"w": w.grad.item(), "x": x.grad.item(), "b": b.grad.item()}
@@ -46,7 +46,7 @@ def test_wrong_formula_shows_a_point_with_the_engines_number():
                       r"engine's dL/dw is (\S+)", out)
     assert match
     w, x, b, claimed, engine = map(float, match.groups())
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     tw, tx, tb = tensor(w), tensor(x), tensor(b)
     torch.sigmoid(tw * tx + tb).backward()
     assert engine == pytest.approx(tw.grad.item(), rel=1e-9)
@@ -172,7 +172,7 @@ def test_a_malformed_factor_is_refused_before_any_verdict(factor, words):
 
 
 def test_factors_as_numbers_at_given_values():
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
     u = w * x + b
     u.retain_grad()

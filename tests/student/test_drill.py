@@ -12,7 +12,7 @@ from autograd_core.numbers import format_number
 from student.drill import make_exercise, worksheet_latex
 from student.grading import answer_template
 
-from tests.helpers import run_cli, tensor
+from tests.helpers import run_cli, tensor, torch_or_skip
 
 PDFLATEX = "/usr/bin/pdflatex"
 
@@ -64,7 +64,7 @@ def test_levels_get_harder(level):
 
 def test_level_3_network_gradients_match_torch():
     exercise = make_exercise("carol", 3)
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     ts = {n: tensor(v) for n, v in exercise.values.items()}
     root, leaves = exercise.build()
     root.backward()

@@ -8,6 +8,7 @@ import pytest
 from autograd_core import trace_backward
 from autograd_core import expr
 from autograd_core.numbers import format_number
+from tests.helpers import torch_or_skip
 
 EXPRESSION, VALUES = "sigmoid(w*x + b)", ["w=-1.2", "x=0.5", "b=0.1"]
 
@@ -32,7 +33,7 @@ def test_all_right_scores_full_marks():
     status, out, err = run_quiz(typed)
     assert status == 0 and err == ""
     assert out.count("  right") == 10 and "score: 10 / 10" in out
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     from tests.helpers import tensor
     w, x, b = tensor(-1.2), tensor(0.5), tensor(0.1)
     torch.sigmoid(w * x + b).backward()

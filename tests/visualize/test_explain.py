@@ -10,9 +10,7 @@ from autograd_core.naming import definition, legend, node_names
 from autograd_core.numbers import format_number
 from visualize.explain import kept_grads, narrate
 
-from tests.helpers import tensor
-
-torch = pytest.importorskip("torch")
+from tests.helpers import tensor, torch_or_skip
 
 
 def neuron():
@@ -67,6 +65,7 @@ def test_legend_is_on_the_picture_the_page_and_the_terminal(tmp_path):
 # --------------------------------------------------------------------- narrate
 
 def test_narrated_steps_equal_trace_backward_and_torch():
+    torch = torch_or_skip()
     root, (w, x, b) = neuron()
     derivation = narrate(root)
     reference, _ = neuron()

@@ -10,9 +10,7 @@ from visualize.explain import narrate
 from visualize.paths import (count_paths, gradient_formula, gradient_paths,
                              simplified_formula)
 
-from tests.helpers import run_cli, tensor
-
-torch = pytest.importorskip("torch")
+from tests.helpers import run_cli, tensor, torch_or_skip
 
 
 def by_name(path_sets):
@@ -29,6 +27,7 @@ def test_x_times_x_has_two_paths_of_x_each():
 
 
 def test_a_plus_a_and_a_weight_used_twice_match_torch():
+    torch = torch_or_skip()
     a, w = Value(0.7, label="a"), Value(-1.3, label="w")
     out = ((a + a) * w).tanh() + (w * a).sigmoid()
     ta, tw = tensor(0.7), tensor(-1.3)
@@ -74,6 +73,7 @@ def test_wrt_errors():
                           st.sampled_from([0, 1, 2])), min_size=1, max_size=6),
        st.floats(-2, 2), st.floats(-2, 2))
 def test_random_graphs_paths_sum_to_the_gradient(ops, x0, y0):
+    torch = torch_or_skip()
     x, y = Value(x0, label="x"), Value(y0, label="y")
     nodes = [x, y, x]
     tx, ty = tensor(x0), tensor(y0)
@@ -102,6 +102,7 @@ def evaluate(formula, root):
 
 
 def test_formula_is_the_textbook_one_and_evaluates_to_torch():
+    torch = torch_or_skip()
     w, x, b = Value(-1.2, label="w"), Value(0.5, label="x"), Value(0.1, label="b")
     out = (w * x + b).sigmoid()
     formulas = gradient_formula(out)
@@ -114,6 +115,7 @@ def test_formula_is_the_textbook_one_and_evaluates_to_torch():
 
 
 def test_formula_of_shared_and_divided_terms_evaluates_to_torch():
+    torch = torch_or_skip()
     x, y = Value(0.8, label="x"), Value(1.7, label="y")
     out = x * x / y + (x * y).exp() - y
     formulas = gradient_formula(out)
@@ -125,6 +127,7 @@ def test_formula_of_shared_and_divided_terms_evaluates_to_torch():
 
 
 def test_simplified_formula_with_sympy():
+    torch = torch_or_skip()
     sympy = pytest.importorskip("sympy")
     x = Value(0.8, label="x")
     out = x * x + x

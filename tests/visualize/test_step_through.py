@@ -1,6 +1,6 @@
 """The step-through page as a file: self-contained, data equal to the engine's, escaped, errors.
 
-The browser side (buttons, keys, what is drawn) is in test_browser.py.
+The browser side (buttons, keys, what is drawn) is in test_step_through_browser.py.
 """
 
 import html
@@ -18,9 +18,8 @@ from autograd_core.numbers import format_number
 from visualize import step_through_html
 from visualize.graph import MAX_NODES
 
-from tests.helpers import tensor
+from tests.helpers import tensor, torch_or_skip
 
-torch = pytest.importorskip("torch")
 
 # sigmoid(w*x + b) at w=-1.2, x=0.5, b=0.1, checked by hand: net = -0.5,
 # L = sigmoid(-0.5) = 0.37754..., dL/dnet = L(1-L) = 0.23500...
@@ -73,6 +72,7 @@ def test_returns_path_and_is_self_contained(tmp_path):
 
 
 def test_embedded_neuron_steps_equal_trace_and_hand_numbers(tmp_path):
+    torch = torch_or_skip()
     root, _ = neuron()
     data = page_data(write(root, tmp_path))
     reference, _ = neuron()

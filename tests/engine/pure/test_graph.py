@@ -297,3 +297,24 @@ def test_running_and_iterating_both_pass_nothing_through_a_zero_against_an_infin
     assert ran.grads[z] == iterated.grads[z] == math.inf
     assert ran.grads[w] == iterated.grads[w] == 0.0   # inf * 0 would be nan
     assert steps[-1].contribution == 0.0
+
+
+# ------------------------------------------------------------------ PyPy regression
+
+def numeric(f, xs, i, eps=1e-6):
+    plus = list(xs)
+    minus = list(xs)
+    plus[i] += eps
+    minus[i] -= eps
+    return (f(plus) - f(minus)) / (2 * eps)
+
+
+def test_backward_gives_real_gradients_with_no_identity_tricks():
+    """On PyPy backward() gave 0.0 everywhere (float identity marks); a plain order now."""
+    x, y = Value(1.5), Value(-0.5)
+    out = (x * y + x.tanh()) * (y - 2.0)
+    out.backward()
+    f = lambda v: (v[0] * v[1] + math.tanh(v[0])) * (v[1] - 2.0)  # noqa: E731
+    assert close(x.grad, numeric(f, [1.5, -0.5], 0), rel=1e-7)
+    assert close(y.grad, numeric(f, [1.5, -0.5], 1), rel=1e-7)
+    assert x.grad != 0.0 and y.grad != 0.0

@@ -1,4 +1,6 @@
-"""Matt Mazur's "A Step by Step Backpropagation Example" (2-2-2 network), to his digits.
+"""A 2-2-2 sigmoid network's forward pass, its gradients (backward() and nn.backprop's
+neuron-level deltas) and one gradient-descent step, against the numbers Matt Mazur
+published in "A Step by Step Backpropagation Example", to his digits.
 
 Published: E_total = 0.298371109, dE/dw5 = 0.082167041, dE/dw1 = 0.000438568 and after one
 step at learning rate 0.5, w1..w8 = 0.149780716, 0.19956143, 0.24975114, 0.29950229,

@@ -1,14 +1,25 @@
-"""Every operation's value and gradients against PyTorch in float64, and its errors."""
+"""Every operation's value and gradients against PyTorch float64 (plain numbers on either
+side, constant operands, numpy scalars, ties of maximum and minimum), and its errors.
+
+The oracle is torch in float64; the errors are checked against the messages the engine
+promises. The same ops against closed-form derivatives, without torch (and under PyPy):
+tests/engine/pure/test_ops.py.
+"""
 
 import math
 
 import pytest
-torch = pytest.importorskip("torch")
 
-from autograd_core import Value, value_sum, weighted_sum
-from tests.helpers import close, tensor
+from autograd_core import Value, maximum, minimum, value_sum, weighted_sum
+from tests.helpers import close, tensor, torch_or_skip
 
-# (name, chainrule function, torch function, points to test)
+
+def torch_softplus(t):
+    return torch_or_skip().nn.functional.softplus(t)
+
+
+# (name, chainrule function, torch function, points to test); torch's are tensor methods
+# (softplus has none), so the tables are read without torch
 BINARY = [
     ("add", lambda a, b: a + b, lambda a, b: a + b, [(1.5, -2.25), (0.0, 3.0)]),
     ("sub", lambda a, b: a - b, lambda a, b: a - b, [(1.5, -2.25), (-4.0, 4.0)]),
@@ -18,12 +29,12 @@ BINARY = [
 ]
 UNARY = [
     ("neg", lambda a: -a, lambda a: -a, [1.5, -2.0]),
-    ("exp", Value.exp, torch.exp, [0.0, 1.5, -30.0, 700.0]),
-    ("log", Value.log, torch.log, [1.0, 0.25, 1e6]),
-    ("tanh", Value.tanh, torch.tanh, [0.0, 0.7, -3.0, 20.0]),
-    ("sigmoid", Value.sigmoid, torch.sigmoid, [0.0, 0.7, -3.0, 35.0, -700.0]),
-    ("relu", Value.relu, torch.relu, [2.0, -2.0, 0.0]),
-    ("softplus", Value.softplus, torch.nn.functional.softplus, [0.0, 3.0, -3.0, 50.0, -50.0]),
+    ("exp", Value.exp, lambda t: t.exp(), [0.0, 1.5, -30.0, 700.0]),
+    ("log", Value.log, lambda t: t.log(), [1.0, 0.25, 1e6]),
+    ("tanh", Value.tanh, lambda t: t.tanh(), [0.0, 0.7, -3.0, 20.0]),
+    ("sigmoid", Value.sigmoid, lambda t: t.sigmoid(), [0.0, 0.7, -3.0, 35.0, -700.0]),
+    ("relu", Value.relu, lambda t: t.relu(), [2.0, -2.0, 0.0]),
+    ("softplus", Value.softplus, torch_softplus, [0.0, 3.0, -3.0, 50.0, -50.0]),
     ("square", lambda a: a ** 2, lambda a: a ** 2, [3.0, -0.5]),
     ("cube", lambda a: a ** 3, lambda a: a ** 3, [-1.5, 2.0]),
     ("sqrt", lambda a: a ** 0.5, lambda a: a ** 0.5, [4.0, 0.3]),
@@ -85,6 +96,7 @@ def test_number_operand_keeps_written_order():
 
 
 def test_weighted_sum_and_sum_match_torch():
+    torch = torch_or_skip()
     ws, xs, b = [0.3, -1.2, 2.0], [1.5, 0.25, -0.75], 0.4
     vw, vx, vb = [Value(w) for w in ws], [Value(x) for x in xs], Value(b)
     out = value_sum([weighted_sum(vw, vx, vb), vw[0] * 2.0, 1.0]).tanh()
@@ -113,6 +125,7 @@ def test_saturated_sigmoid_and_tanh_are_exact():
 
 
 def test_relu_gradient_at_zero_is_zero_like_torch():
+    torch = torch_or_skip()
     v = Value(0.0)
     v.relu().backward()
     t = tensor(0.0)
@@ -126,6 +139,64 @@ def test_local_grads_are_computed_in_the_forward_pass():
     assert out.parents == (a, b) and out.local_grads == (-2.0, 3.0) and out.op == "*"
     assert isinstance(out.local_grads, tuple) and isinstance(out.parents, tuple)
     assert a.op == "" and a.parents == () and a.local_grads == () and a.grad == 0.0
+
+
+# ------------------------------------------------ more ops: sin, cos, sqrt, abs, softplus
+
+MORE_UNARY = [
+    ("sin", Value.sin, lambda t: t.sin(), [0.0, 1.3, -2.7]),
+    ("cos", Value.cos, lambda t: t.cos(), [0.0, 1.3, -2.7]),
+    ("sqrt", Value.sqrt, lambda t: t.sqrt(), [0.04, 2.0, 1e8]),
+    ("abs", abs, lambda t: t.abs(), [-1.5, 0.0, 2.5]),      # 0 at the kink, as torch
+    ("softplus", Value.softplus, torch_softplus, [-30.0, 0.0, 2.0, 30.0]),
+]
+
+
+@pytest.mark.parametrize("name, ours, theirs, points", MORE_UNARY,
+                         ids=[u[0] for u in MORE_UNARY])
+def test_new_unary_ops_match_torch(name, ours, theirs, points):
+    for x in points:
+        v, t = Value(x), tensor(x)
+        out, tout = ours(v), theirs(t)
+        out.backward()
+        tout.backward()
+        assert close(out.data, tout.item()) and close(v.grad, t.grad.item()), (name, x)
+
+
+@pytest.mark.parametrize("a, b", [(1.0, 2.0), (3.0, -1.0), (0.5, 0.5), (-2.0, -2.0)])
+def test_maximum_minimum_match_torch_ties_included(a, b):
+    torch = torch_or_skip()
+    for ours, theirs in ((maximum, torch.maximum), (minimum, torch.minimum)):
+        va, vb, ta, tb = Value(a), Value(b), tensor(a), tensor(b)
+        out, tout = ours(va, vb), theirs(ta, tb)
+        out.backward()
+        tout.backward()
+        assert out.data == tout.item()
+        assert (va.grad, vb.grad) == (ta.grad.item(), tb.grad.item())
+
+
+def test_constant_operands_match_torch_where_torch_needs_no_constant_gradient():
+    # torch never differentiates a constant: 0 ** y and a constant divisor work there too
+    torch = torch_or_skip()
+    y, ty = Value(0.5), tensor(0.5)
+    out, tout = 0.0 ** y, torch.tensor(0.0, dtype=torch.float64) ** ty
+    out.backward()
+    tout.backward()
+    assert (out.data, y.grad) == (tout.item(), ty.grad.item())
+
+
+def test_numpy_scalars_are_numbers_on_either_side_and_numpy_bools_are_not():
+    np = pytest.importorskip("numpy")
+    for number in (np.float32(1.5), np.float64(1.5), np.int64(2)):
+        left, right = number + Value(2.0), Value(2.0) + number
+        assert isinstance(left, Value) and isinstance(right, Value)
+        assert left.data == right.data == float(number) + 2.0
+        assert (number * Value(3.0)).data == (Value(3.0) * number).data
+    assert Value(np.float32(0.25)).data == 0.25
+    with pytest.raises(TypeError):
+        Value(np.bool_(True))
+    with pytest.raises(TypeError):
+        Value(1.0) + np.bool_(True)
 
 
 # ------------------------------------------------------------------ bad data and bad math

@@ -1,4 +1,5 @@
-"""The scalar engine and matrix backpropagation are the same computation.
+"""A network's gradients over a mini-batch: the scalar engine and matrix backpropagation
+(numpy, the oracle) are the same computation.
 
 For a sigmoid network trained with cross-entropy on a mini-batch of B examples, this
 test computes the gradients twice:
